@@ -1,0 +1,63 @@
+# Switchboard: `make dev` runs the platform locally, `make test` runs every check.
+# Everything it needs beyond cargo and python3 is installed into project-local venvs under .venv/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+MOTO_VENV := $(VENV)/moto
+TOOLS_VENV := $(VENV)/tools
+BENCH_VENV := $(VENV)/bench
+export MOTO_PORT ?= 4566
+
+.PHONY: help dev test bench fmt lint unit-test e2e-test template-check venvs clean
+
+help:
+	@echo "make dev    - run every function, moto and the Meta sandbox locally"
+	@echo "make test   - formatting, lints, unit, conformance and end-to-end tests, template checks"
+	@echo "make bench  - webhook throughput vs pywa, bootstrap size; writes target/bench/report.json"
+
+# moto, aws-sam-cli and pywa pin different boto3/pydantic versions: one venv each.
+$(MOTO_VENV)/.installed: local/python/moto.txt
+	$(PYTHON) -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(TOOLS_VENV)/.installed: local/python/deploy-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(BENCH_VENV)/.installed: local/python/bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+venvs: $(MOTO_VENV)/.installed $(TOOLS_VENV)/.installed
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Unit, conformance and end-to-end tests share one moto server, started and stopped here;
+# every end-to-end test provisions its own uniquely-prefixed resources from template.yaml.
+e2e-test: $(MOTO_VENV)/.installed
+	scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
+
+template-check: $(TOOLS_VENV)/.installed
+	scripts/check-template.sh
+
+test: lint e2e-test template-check
+
+dev: $(MOTO_VENV)/.installed
+	scripts/dev.sh
+
+bench: $(BENCH_VENV)/.installed
+	scripts/bench.sh
+
+clean:
+	rm -rf $(VENV) .aws-sam target/bench

@@ -1,0 +1,319 @@
+//! `POST /v1/messages`: validate, store as queued, enqueue, answer 202 with our id.
+//! An `Idempotency-Key` header makes a retried request return the first answer.
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::problem::{FieldError, Problem};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use switchboard_domain::jobs::OutboundJob;
+use switchboard_domain::{ContactKey, ConversationId, MessageId, PhoneNumberId};
+use switchboard_store::{Begin, IdempotencyKey, MessageRecord, NewOutboundMessage};
+use time::Duration;
+
+/// WhatsApp's limit for a text body.
+pub const MAX_TEXT_CHARS: usize = 4096;
+const IDEMPOTENCY_CLAIM_FOR: Duration = Duration::seconds(30);
+const IDEMPOTENCY_KEEP_FOR: Duration = Duration::hours(24);
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateMessage {
+    /// Reply in an existing conversation…
+    conversation_id: Option<String>,
+    /// …or name the business number and the recipient (phone number or BSUID).
+    phone_number_id: Option<String>,
+    to: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    text: Option<TextBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextBody {
+    body: Option<String>,
+    #[serde(default)]
+    preview_url: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Accepted {
+    id: MessageId,
+    conversation_id: ConversationId,
+    status: &'static str,
+}
+
+#[derive(Debug)]
+struct Validated {
+    phone_number_id: PhoneNumberId,
+    to: ContactKey,
+    body: String,
+    preview_url: bool,
+}
+
+pub(crate) async fn create(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let request: CreateMessage =
+        serde_json::from_slice(&body).map_err(|e| Problem::malformed(e.to_string()))?;
+
+    let idempotency = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+                .ok_or_else(|| Problem::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))?;
+            Some(IdempotencyKey::Tenant {
+                tenant: caller.tenant.clone(),
+                scope: "api:messages".into(),
+                key: key.to_owned(),
+            })
+        }
+    };
+    // The key is bound to the request: the same key with another body is refused.
+    let request_hash = hex::encode(Sha256::digest(&body));
+    if let Some(key) = &idempotency {
+        match state.idempotency.begin(key, state.clock.now(), IDEMPOTENCY_CLAIM_FOR).await? {
+            Begin::Started => {}
+            Begin::Completed { response } => return replay(response.as_deref(), &request_hash),
+            Begin::InProgress => {
+                return Err(Problem::conflict("a request with this Idempotency-Key is in progress"));
+            }
+        }
+    }
+
+    let result = accept(&state, &caller, request).await;
+    if let Some(key) = &idempotency {
+        match &result {
+            Ok(accepted) => {
+                let stored = serde_json::json!({ "request_hash": request_hash, "response": accepted }).to_string();
+                if let Err(e) = state
+                    .idempotency
+                    .complete(key, Some(&stored), state.clock.now(), IDEMPOTENCY_KEEP_FOR)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not store the idempotent response");
+                }
+            }
+            Err(_) => {
+                if let Err(e) = state.idempotency.release(key).await {
+                    tracing::warn!(error = %e, "could not release the idempotency key");
+                }
+            }
+        }
+    }
+    let accepted = result?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+}
+
+fn replay(stored: Option<&str>, request_hash: &str) -> Result<Response, Problem> {
+    #[derive(Deserialize)]
+    struct Stored {
+        request_hash: String,
+        response: serde_json::Value,
+    }
+    let stored: Stored = stored
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or_else(|| Problem::internal(&"stored idempotent response is unreadable"))?;
+    if stored.request_hash != request_hash {
+        return Err(Problem::unprocessable_key());
+    }
+    Ok((StatusCode::ACCEPTED, [("idempotent-replayed", "true")], Json(stored.response)).into_response())
+}
+
+async fn accept(state: &ApiState, caller: &Caller, request: CreateMessage) -> Result<Accepted, Problem> {
+    let v = validate(state, caller, request).await?;
+    let message_id = MessageId::generate();
+    let body_json = serde_json::json!({
+        "type": "text",
+        "text": { "body": v.body, "preview_url": v.preview_url },
+    })
+    .to_string();
+    let recorded = state
+        .store
+        .create_outbound_message(
+            &caller.tenant,
+            &NewOutboundMessage {
+                message_id: message_id.clone(),
+                phone_number_id: v.phone_number_id.clone(),
+                to: v.to.clone(),
+                message_type: "text".into(),
+                text: Some(v.body),
+                body_json,
+                created_at: state.clock.now(),
+            },
+        )
+        .await?;
+    let conversation_id = match recorded {
+        switchboard_store::Recorded::New { conversation_id, .. }
+        | switchboard_store::Recorded::Duplicate { conversation_id, .. } => conversation_id,
+    };
+    let job = OutboundJob {
+        tenant_id: caller.tenant.clone(),
+        message_id: message_id.clone(),
+    };
+    let job_json = serde_json::to_string(&job).map_err(|e| Problem::internal(&e))?;
+    let group = OutboundJob::group_id(&caller.tenant, &v.to.storage_key());
+    if let Err(e) = state.outbound_queue.send_fifo(&job_json, &group, message_id.as_str()).await {
+        // The message is stored as queued but will not be sent: record that, answer 503.
+        let error = switchboard_store::DeliveryError {
+            code: 0,
+            title: Some("Could not be queued".into()),
+            details: None,
+        };
+        if let Err(mark) = state.store.mark_failed(&caller.tenant, &message_id, &error, state.clock.now()).await {
+            tracing::error!(error = %mark, "could not mark an unqueued message failed");
+        }
+        return Err(Problem::unavailable(&e));
+    }
+    tracing::info!(tenant = %caller.tenant, message = %message_id, "outbound message queued");
+    Ok(Accepted {
+        id: message_id,
+        conversation_id,
+        status: "queued",
+    })
+}
+
+async fn validate(state: &ApiState, caller: &Caller, r: CreateMessage) -> Result<Validated, Problem> {
+    let mut errors = Vec::new();
+    let mut err = |field: &str, message: &str| {
+        errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        })
+    };
+    match r.kind.as_deref() {
+        None | Some("text") => {}
+        Some(_) => err("type", "only \"text\" messages can be sent yet"),
+    }
+    let text = r.text.as_ref();
+    let body = text.and_then(|t| t.body.clone()).unwrap_or_default();
+    if text.is_none() {
+        err("text", "is required");
+    } else if body.trim().is_empty() {
+        err("text.body", "must not be empty");
+    } else if body.chars().count() > MAX_TEXT_CHARS {
+        err("text.body", "must be at most 4096 characters");
+    }
+    let preview_url = text.is_some_and(|t| t.preview_url);
+
+    let target = match (&r.conversation_id, &r.phone_number_id, &r.to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            err("conversation_id", "give either conversation_id or phone_number_id and to, not both");
+            None
+        }
+        (Some(c), None, None) => Some(Target::Conversation(ConversationId::new(c.clone()))),
+        (None, p, t) => {
+            if p.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                err("phone_number_id", "is required when conversation_id is not given");
+            }
+            let to = t.as_deref().map(str::trim).unwrap_or_default();
+            let recipient = parse_recipient(to);
+            if recipient.is_none() {
+                err("to", "must be a phone number in international format (digits, optional +) or a business-scoped user id");
+            }
+            match (p, recipient) {
+                (Some(p), Some(to)) if !p.trim().is_empty() => Some(Target::Direct(PhoneNumberId::new(p.trim()), to)),
+                _ => None,
+            }
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let Some(target) = target else {
+        return Err(Problem::field("to", "is required"));
+    };
+
+    let (phone_number_id, to) = match target {
+        Target::Conversation(id) => {
+            let c = state
+                .store
+                .get_conversation(&caller.tenant, &id)
+                .await?
+                .ok_or_else(|| Problem::field("conversation_id", "no such conversation"))?;
+            (c.phone_number_id, c.contact)
+        }
+        Target::Direct(pnid, to) => {
+            let owned = state
+                .store
+                .find_phone_route(&pnid)
+                .await?
+                .is_some_and(|route| route.tenant_id == caller.tenant);
+            if !owned {
+                return Err(Problem::field("phone_number_id", "is not a phone number of this account"));
+            }
+            (pnid, to)
+        }
+    };
+    Ok(Validated {
+        phone_number_id,
+        to,
+        body,
+        preview_url,
+    })
+}
+
+enum Target {
+    Conversation(ConversationId),
+    Direct(PhoneNumberId, ContactKey),
+}
+
+/// `+15551234567` / `15551234567` → wa_id; a BSUID (`CC.xxxx`) → user id.
+fn parse_recipient(to: &str) -> Option<ContactKey> {
+    let digits = to.strip_prefix('+').unwrap_or(to);
+    if (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(ContactKey::WaId(digits.to_owned()));
+    }
+    let (country, rest) = to.split_once('.')?;
+    let looks_like_bsuid = country.len() == 2
+        && country.bytes().all(|b| b.is_ascii_uppercase())
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric());
+    looks_like_bsuid.then(|| ContactKey::UserId(to.to_owned()))
+}
+
+pub(crate) async fn get_one(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<MessageRecord>, Problem> {
+    state
+        .store
+        .get_message(&caller.tenant, &MessageId::new(id))
+        .await?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found("message"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_phone_numbers_or_bsuids() {
+        assert_eq!(parse_recipient("+15551234567"), Some(ContactKey::WaId("15551234567".into())));
+        assert_eq!(parse_recipient("15551234567"), Some(ContactKey::WaId("15551234567".into())));
+        assert_eq!(
+            parse_recipient("US.13491208655302741918"),
+            Some(ContactKey::UserId("US.13491208655302741918".into()))
+        );
+        for bad in ["", "+", "12345", "1555-123", "hello", "us.123", "US.", "1234567890123456"] {
+            assert_eq!(parse_recipient(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! One webhook event → the store.
+
+use crate::InboundState;
+use switchboard_domain::{PhoneNumberId, TenantId, Wamid};
+use switchboard_meta::webhook::{EventPayload, InboundMessage, StatusUpdate, WebhookEvent};
+use switchboard_store::{
+    DeliveryError, NewInboundMessage, Recorded, StatusApplied, StatusChange, StoreError,
+};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    MessageRecorded { duplicate: bool },
+    Status(StatusApplied),
+    /// Kept as a tenant event: non-message changes, statuses we do not track, messages
+    /// without a sender.
+    KeptRaw,
+    /// No tenant owns the phone number (yet): kept to replay once one does.
+    Unrouted,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not encode event: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl ApplyError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ApplyError::Store(e) => e.is_retryable(),
+            ApplyError::Encode(_) => false,
+        }
+    }
+}
+
+pub async fn apply_event(state: &InboundState, event: &WebhookEvent) -> Result<Applied, ApplyError> {
+    let now = state.clock.now();
+    // Template, account and other WABA-level changes carry no phone number; they are kept
+    // under the WABA until WABA routing exists.
+    let route_key = event
+        .phone_number_id
+        .clone()
+        .unwrap_or_else(|| format!("waba:{}", event.waba_id));
+    let route = match &event.phone_number_id {
+        Some(pnid) => state.routes.find(pnid).await?,
+        None => None,
+    };
+    let Some(route) = route else {
+        let json = serde_json::to_string(event)?;
+        state.store.keep_unrouted(&route_key, &event.key, &json, now).await?;
+        tracing::warn!(phone_number_id = %route_key, key = %event.key, "event for an unknown phone number kept");
+        return Ok(Applied::Unrouted);
+    };
+    let tenant = &route.tenant_id;
+    let span = tracing::Span::current();
+    span.record("tenant", tenant.as_str());
+
+    match &event.payload {
+        EventPayload::Message { contact, message } => {
+            record_message(state, tenant, &route.phone_number_id, contact.as_ref(), message, event, now).await
+        }
+        EventPayload::Status(status) => apply_status(state, tenant, status, event, now).await,
+        EventPayload::Other { value } => {
+            state
+                .store
+                .record_tenant_event(tenant, &event.key, &event.field, value.get(), now)
+                .await?;
+            Ok(Applied::KeptRaw)
+        }
+    }
+}
+
+async fn record_message(
+    state: &InboundState,
+    tenant: &TenantId,
+    pnid: &PhoneNumberId,
+    contact: Option<&switchboard_meta::webhook::Contact>,
+    message: &InboundMessage,
+    event: &WebhookEvent,
+    now: OffsetDateTime,
+) -> Result<Applied, ApplyError> {
+    let Some(sender) = message.sender() else {
+        let json = serde_json::to_string(event)?;
+        state.store.record_tenant_event(tenant, &event.key, &event.field, &json, now).await?;
+        tracing::warn!(wamid = %message.id, "message without a sender kept raw");
+        return Ok(Applied::KeptRaw);
+    };
+    let sent_at = OffsetDateTime::from_unix_timestamp(message.timestamp).unwrap_or(now);
+    let recorded = state
+        .store
+        .record_inbound_message(
+            tenant,
+            &NewInboundMessage {
+                phone_number_id: pnid.clone(),
+                contact: sender,
+                profile_name: contact.and_then(|c| c.profile_name.clone()),
+                wamid: Wamid::new(message.id.clone()),
+                sent_at,
+                message_type: message.message_type.clone(),
+                text: message.text_preview(),
+                raw: message.raw.get().to_owned(),
+                received_at: now,
+            },
+        )
+        .await?;
+    let duplicate = matches!(recorded, Recorded::Duplicate { .. });
+    tracing::info!(wamid = %message.id, duplicate, "inbound message recorded");
+    Ok(Applied::MessageRecorded { duplicate })
+}
+
+async fn apply_status(
+    state: &InboundState,
+    tenant: &TenantId,
+    status: &StatusUpdate,
+    event: &WebhookEvent,
+    now: OffsetDateTime,
+) -> Result<Applied, ApplyError> {
+    let Some(parsed) = status.parsed_status() else {
+        state
+            .store
+            .record_tenant_event(tenant, &event.key, &event.field, status.raw.get(), now)
+            .await?;
+        return Ok(Applied::KeptRaw);
+    };
+    let change = StatusChange {
+        wamid: Wamid::new(status.id.clone()),
+        status: parsed,
+        at: OffsetDateTime::from_unix_timestamp(status.timestamp).unwrap_or(now),
+        error: status.errors.first().map(|e| DeliveryError {
+            code: e.code,
+            title: e.title.clone().or_else(|| e.message.clone()),
+            details: e.details.clone(),
+        }),
+        pricing_json: status.pricing.as_ref().map(|p| p.get().to_owned()),
+    };
+    let applied = state.store.apply_status(tenant, &change).await?;
+    tracing::info!(wamid = %status.id, status = %parsed, ?applied, "status applied");
+    Ok(Applied::Status(applied))
+}

@@ -1,0 +1,13 @@
+//! Builds the function's state once per container; the Lambda main and the dev runner share it.
+
+use crate::InboundState;
+use aws_config::SdkConfig;
+use std::sync::Arc;
+use switchboard_domain::SystemClock;
+use switchboard_platform::Config;
+use switchboard_store::Store;
+
+pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<InboundState> {
+    let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
+    Arc::new(InboundState::new(store, Arc::new(SystemClock)))
+}

@@ -1,0 +1,80 @@
+//! Applies webhook events from the inbound queue: routes each to its tenant by the business
+//! phone number, records messages and contacts, opens the customer-service window and moves
+//! delivery statuses forward. Every step is idempotent: SQS and Meta both deliver at least once.
+
+mod apply;
+mod init;
+mod routing;
+
+pub use apply::{ApplyError, Applied, apply_event};
+pub use init::init;
+pub use routing::RouteCache;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::future::join_all;
+use std::sync::Arc;
+use switchboard_domain::Clock;
+use switchboard_meta::webhook::WebhookEvent;
+use switchboard_store::Store;
+
+pub struct InboundState {
+    pub store: Store,
+    pub routes: RouteCache,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl InboundState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            routes: RouteCache::new(store.clone()),
+            store,
+            clock,
+        }
+    }
+}
+
+/// Processes a batch; records that failed are returned for redelivery (and, after the
+/// queue's maxReceiveCount, land in the DLQ). Order across records does not matter: every
+/// write is conditional and monotonic, so records run concurrently.
+pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResponse {
+    let outcomes = join_all(event.records.iter().map(|record| async move {
+        let id = record.message_id.clone().unwrap_or_default();
+        let Some(body) = record.body.as_deref() else {
+            tracing::error!(message_id = %id, "inbound record without a body");
+            return Some(id);
+        };
+        let event: WebhookEvent = match serde_json::from_str(body) {
+            Ok(e) => e,
+            Err(e) => {
+                // Stays on the queue until it reaches the DLQ, where it can be inspected.
+                tracing::error!(message_id = %id, error = %e, "inbound record is not a webhook event");
+                return Some(id);
+            }
+        };
+        let span = tracing::info_span!("inbound_event", key = %event.key, field = %event.field, message_id = %id);
+        let _guard = span.enter();
+        match apply_event(state, &event).await {
+            Ok(applied) => {
+                tracing::debug!(?applied, "event applied");
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, retryable = e.is_retryable(), "event not applied");
+                Some(id)
+            }
+        }
+    }))
+    .await;
+    SqsBatchResponse {
+        batch_item_failures: outcomes
+            .into_iter()
+            .flatten()
+            .map(|item_identifier| {
+                let mut f = BatchItemFailure::default();
+                f.item_identifier = item_identifier;
+                f
+            })
+            .collect(),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,42 @@
+//! Builds the function's state once per container; the Lambda main and the dev runner share it.
+
+use crate::OutboundState;
+use aws_config::SdkConfig;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_domain::SystemClock;
+use switchboard_domain::policy::AllowAll;
+use switchboard_meta::graph::GraphClient;
+use switchboard_platform::secrets::{self, SecretsError};
+use switchboard_platform::{Config, queue::Queue};
+use switchboard_store::{IdempotencyStore, Store};
+
+/// Meta answers sends in well under a second; a stuck call must end before the send claim does.
+const GRAPH_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("could not build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>, InitError> {
+    let meta = secrets::load_meta_secrets(&aws_sdk_secretsmanager::Client::new(sdk), &config.meta_secret_id).await?;
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let http = reqwest::Client::builder()
+        .timeout(GRAPH_TIMEOUT)
+        .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    Ok(Arc::new(OutboundState {
+        store: Store::new(dynamo.clone(), &config.table_name),
+        sends: IdempotencyStore::new(dynamo, &config.table_name),
+        graph: GraphClient::new(http, &config.graph_api_base_url, &config.graph_api_version),
+        access_token: meta.access_token,
+        policy: Arc::new(AllowAll),
+        queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url),
+        retry_base: config.outbound_retry_base,
+        clock: Arc::new(SystemClock),
+    }))
+}

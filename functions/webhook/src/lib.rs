@@ -1,0 +1,46 @@
+//! Meta's webhook endpoint: answers the subscription handshake, verifies signatures, splits a
+//! notification into events, deduplicates them durably and hands them to the inbound queue.
+//! No Graph or OpenAI call happens here: Meta wants its 200 fast.
+
+mod accept;
+mod handshake;
+mod init;
+mod notification;
+mod replay;
+
+pub use accept::{AcceptError, Accepted, accept_events};
+pub use init::init;
+pub use replay::{ReplayError, ReplayOutcome, replay_quarantined};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::sync::Arc;
+use switchboard_domain::{Clock, Secret};
+use switchboard_platform::blob::Quarantine;
+use switchboard_platform::queue::Queue;
+use switchboard_store::IdempotencyStore;
+
+pub const WEBHOOK_PATH: &str = "/webhooks/whatsapp";
+
+/// Larger bodies are refused with 413; Meta's batches stay far below this.
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+pub struct WebhookState {
+    pub app_secret: Secret,
+    pub verify_token: Secret,
+    pub dedupe: IdempotencyStore,
+    pub inbound_queue: Queue,
+    pub quarantine: Quarantine,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub fn router(state: Arc<WebhookState>) -> Router {
+    Router::new()
+        .route(
+            WEBHOOK_PATH,
+            get(handshake::verify_subscription).post(notification::receive),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,10 @@
+use switchboard_platform::{Config, aws, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let sdk = aws::load_sdk_config().await;
+    let state = switchboard_webhook::init(&config, &sdk).await?;
+    lambda_http::run(switchboard_webhook::router(state)).await
+}

@@ -1,0 +1,44 @@
+//! What `make dev` prints once everything is up.
+
+use crate::stack::RunningStack;
+
+pub fn banner(stack: &RunningStack) -> String {
+    let s = &stack.settings;
+    let sandbox = stack
+        .sandbox
+        .as_ref()
+        .map(|sb| sb.base_url.clone())
+        .unwrap_or_else(|| "(not started)".into());
+    let base = &stack.base_url;
+    format!(
+        r#"
+Switchboard is running locally.
+
+  HTTP (webhook + API)   {base}
+  Webhook URL            {base}/webhooks/whatsapp
+  Webhook verify token   {verify}
+  Meta sandbox           {sandbox}
+  Demo tenant            {tenant}  (phone_number_id {pnid}, display {display}, WABA {waba})
+  API key                {key}
+
+1. Simulate a customer writing in:
+     cargo run -q -p meta-sandbox -- customer-message --sandbox-url {sandbox} --from 15551234567 --name Ada --text "Hi, is my order ready?"
+   or: curl -s -X POST {sandbox}/sandbox/customer-messages -H 'content-type: application/json' -d '{{"from":"15551234567","name":"Ada","text":"Hi, is my order ready?"}}'
+
+2. See the conversation and its messages:
+     curl -s {base}/v1/conversations -H 'authorization: Bearer {key}'
+     curl -s {base}/v1/conversations/<conversation id>/messages -H 'authorization: Bearer {key}'
+
+3. Reply; the sandbox answers with sent, delivered and read status webhooks:
+     curl -s -X POST {base}/v1/messages -H 'authorization: Bearer {key}' -H 'content-type: application/json' -d '{{"conversation_id":"<conversation id>","text":{{"body":"Yes, ready for pickup!"}}}}'
+
+Ctrl-C stops everything.
+"#,
+        verify = s.verify_token,
+        tenant = s.demo.tenant_id,
+        pnid = s.demo.phone_number_id,
+        display = s.demo.display_phone_number,
+        waba = s.demo.waba_id,
+        key = s.demo.api_key,
+    )
+}

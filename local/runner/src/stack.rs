@@ -1,0 +1,182 @@
+//! The whole platform in one process: every HTTP function on one port, a poller per SQS
+//! event source, the Meta sandbox, all wired from template.yaml's resources in moto.
+
+use crate::poller::{BatchHandler, QueuePoller};
+use crate::provision::{ProvisionRequest, Provisioned, provision};
+use crate::seed::seed_demo_tenant;
+use crate::settings::DevSettings;
+use anyhow::Context;
+use aws_config::SdkConfig;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use switchboard_platform::Config;
+use switchboard_store::Store;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub struct RunningStack {
+    pub http_addr: SocketAddr,
+    pub base_url: String,
+    pub sandbox: Option<meta_sandbox::RunningSandbox>,
+    pub provisioned: Provisioned,
+    pub settings: DevSettings,
+    /// Read access for tests and the banner; the functions build their own clients.
+    pub store: Store,
+    pub sdk: SdkConfig,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningStack {
+    pub fn webhook_url(&self) -> String {
+        format!("{}{}", self.base_url, switchboard_webhook::WEBHOOK_PATH)
+    }
+
+    pub fn function_config(&self, logical_id: &str) -> anyhow::Result<Config> {
+        function_config(&self.provisioned, logical_id)
+    }
+}
+
+impl Drop for RunningStack {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn function_config(p: &Provisioned, logical_id: &str) -> anyhow::Result<Config> {
+    let env = p
+        .function_env
+        .get(logical_id)
+        .with_context(|| format!("template.yaml has no function {logical_id}"))?;
+    Config::from_map(env).with_context(|| format!("environment of {logical_id}"))
+}
+
+fn function_named<'a>(p: &'a Provisioned, binary: &str) -> anyhow::Result<&'a str> {
+    p.function_binaries
+        .iter()
+        .find(|(_, bin)| bin.as_str() == binary)
+        .map(|(id, _)| id.as_str())
+        .with_context(|| format!("template.yaml has no function built from binary {binary}"))
+}
+
+pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<RunningStack> {
+    let http_listener = TcpListener::bind(&settings.http_addr)
+        .await
+        .with_context(|| format!("binding {}", settings.http_addr))?;
+    let http_addr = http_listener.local_addr()?;
+    let base_url = format!("http://{http_addr}");
+    let webhook_url = format!("{base_url}{}", switchboard_webhook::WEBHOOK_PATH);
+
+    let sandbox = match &settings.sandbox_addr {
+        None => None,
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding sandbox {addr}"))?;
+            let config = meta_sandbox::SandboxConfig {
+                app_secret: settings.app_secret.clone(),
+                webhook_url: webhook_url.clone(),
+                phone_number_id: settings.demo.phone_number_id.clone(),
+                display_phone_number: settings.demo.display_phone_number.clone(),
+                waba_id: settings.demo.waba_id.clone(),
+                status_delay: settings.sandbox_status_delay,
+                send_statuses: true,
+                expected_token: Some(settings.access_token.clone()),
+            };
+            Some(meta_sandbox::start(listener, config).await)
+        }
+    };
+    let graph_base = match (&sandbox, &settings.graph_api_base_url) {
+        (Some(s), _) => s.base_url.clone(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => "https://graph.facebook.com".to_owned(),
+    };
+
+    let secret = serde_json::json!({
+        "app_secret": settings.app_secret,
+        "verify_token": settings.verify_token,
+        "access_token": settings.access_token,
+    })
+    .to_string();
+    let provisioned = provision(
+        &sdk,
+        &ProvisionRequest {
+            template_path: &settings.template_path,
+            prefix: &settings.prefix,
+            parameter_overrides: BTreeMap::from([
+                ("GraphApiBaseUrl".to_owned(), graph_base),
+                ("GraphApiVersion".to_owned(), settings.graph_api_version.clone()),
+                (
+                    "OutboundRetryBaseSeconds".to_owned(),
+                    settings.outbound_retry_base.as_secs_f64().to_string(),
+                ),
+            ]),
+            secret_params: BTreeMap::from([("MetaSecretArn".to_owned(), secret)]),
+        },
+    )
+    .await
+    .context("provisioning the local stack from template.yaml")?;
+
+    let webhook_id = function_named(&provisioned, "webhook")?;
+    let api_id = function_named(&provisioned, "api")?;
+    let inbound_id = function_named(&provisioned, "inbound")?;
+    let outbound_id = function_named(&provisioned, "outbound")?;
+
+    let api_config = function_config(&provisioned, api_id)?;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &api_config.table_name);
+    seed_demo_tenant(&store, &settings.demo).await.context("seeding the demo tenant")?;
+
+    let webhook_state = switchboard_webhook::init(&function_config(&provisioned, webhook_id)?, &sdk).await?;
+    let api_state = switchboard_api::init(&api_config, &sdk);
+    let inbound_state = switchboard_inbound::init(&function_config(&provisioned, inbound_id)?, &sdk);
+    let outbound_state = switchboard_outbound::init(&function_config(&provisioned, outbound_id)?, &sdk).await?;
+
+    let app = switchboard_webhook::router(webhook_state).merge(switchboard_api::router(api_state));
+    let mut tasks = vec![tokio::spawn(async move {
+        if let Err(e) = axum::serve(http_listener, app).await {
+            tracing::error!(error = %e, "http server stopped");
+        }
+    })];
+
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    for binding in &provisioned.sqs_bindings {
+        let handler: BatchHandler = if binding.function == inbound_id {
+            let state = Arc::clone(&inbound_state);
+            Arc::new(move |event| {
+                let state = Arc::clone(&state);
+                Box::pin(async move { switchboard_inbound::handle_batch(&state, event).await })
+            })
+        } else if binding.function == outbound_id {
+            let state = Arc::clone(&outbound_state);
+            Arc::new(move |event| {
+                let state = Arc::clone(&state);
+                Box::pin(async move { switchboard_outbound::handle_batch(&state, event).await })
+            })
+        } else {
+            anyhow::bail!("no local handler for the SQS consumer {}", binding.function);
+        };
+        let poller = QueuePoller {
+            client: sqs.clone(),
+            queue_url: binding.queue_url.clone(),
+            queue_arn: binding.queue_arn.clone(),
+            batch_size: binding.batch_size,
+            wait: settings.poll_wait,
+            handler,
+        };
+        tasks.push(tokio::spawn(poller.run()));
+    }
+    for schedule in &provisioned.schedules {
+        tracing::warn!(function = %schedule.function, expression = %schedule.expression, "no local handler for this schedule yet");
+    }
+
+    Ok(RunningStack {
+        http_addr,
+        base_url,
+        sandbox,
+        provisioned,
+        settings,
+        store,
+        sdk,
+        tasks,
+    })
+}

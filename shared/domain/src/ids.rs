@@ -1,0 +1,131 @@
+//! Identifiers. Each is a newtype so a tenant id can never be passed where a wamid is expected.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A business using Switchboard. Every stored key starts with it.
+    TenantId
+);
+string_id!(
+    /// Meta's id of a business phone number (`metadata.phone_number_id`).
+    PhoneNumberId
+);
+string_id!(
+    /// Meta's message id (`wamid.…`).
+    Wamid
+);
+string_id!(
+    /// Switchboard's id of a message, known before Meta assigns a wamid.
+    MessageId
+);
+string_id!(
+    /// Switchboard's id of a conversation: one per business number and customer.
+    ConversationId
+);
+
+impl MessageId {
+    pub fn generate() -> Self {
+        Self(format!("msg_{}", ulid::Ulid::new().to_string().to_lowercase()))
+    }
+}
+
+impl ConversationId {
+    /// Derived, not generated: concurrent first messages from one customer must land in one
+    /// conversation without a read-before-write.
+    pub fn derive(phone_number_id: &PhoneNumberId, contact: &ContactKey) -> Self {
+        let mut h = Sha256::new();
+        h.update(phone_number_id.as_str().as_bytes());
+        h.update([0u8]);
+        h.update(contact.storage_key().as_bytes());
+        let digest = h.finalize();
+        Self(format!("conv_{}", hex::encode(&digest[..10])))
+    }
+}
+
+/// Who the customer is. WhatsApp identifies users by phone number (`wa_id`) and, since
+/// business-scoped user ids arrived, possibly only by a BSUID with no phone number at all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum ContactKey {
+    WaId(String),
+    UserId(String),
+}
+
+impl ContactKey {
+    pub fn storage_key(&self) -> String {
+        match self {
+            ContactKey::WaId(id) => format!("wa:{id}"),
+            ContactKey::UserId(id) => format!("u:{id}"),
+        }
+    }
+
+    pub fn parse_storage_key(s: &str) -> Option<Self> {
+        if let Some(id) = s.strip_prefix("wa:") {
+            Some(ContactKey::WaId(id.to_owned()))
+        } else {
+            s.strip_prefix("u:").map(|id| ContactKey::UserId(id.to_owned()))
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            ContactKey::WaId(id) | ContactKey::UserId(id) => id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversation_id_is_stable_and_distinguishes_identity_kinds() {
+        let p = PhoneNumberId::from("106540352242922");
+        let a = ConversationId::derive(&p, &ContactKey::WaId("15551234567".into()));
+        let b = ConversationId::derive(&p, &ContactKey::WaId("15551234567".into()));
+        let c = ConversationId::derive(&p, &ContactKey::UserId("15551234567".into()));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert!(a.as_str().starts_with("conv_"));
+    }
+
+    #[test]
+    fn contact_key_round_trips() {
+        for k in [ContactKey::WaId("1555".into()), ContactKey::UserId("US.13491208655302741918".into())] {
+            assert_eq!(ContactKey::parse_storage_key(&k.storage_key()), Some(k));
+        }
+        assert_eq!(ContactKey::parse_storage_key("x:1"), None);
+    }
+}

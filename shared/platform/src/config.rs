@@ -1,0 +1,119 @@
+//! Function configuration, read once at init from environment variables whose names
+//! template.yaml defines. The dev runner passes the same variables, resolved from the same
+//! template, as a map.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Everything a function needs to find its resources. Secrets are not here: only the id of the
+/// secret that holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub table_name: String,
+    pub inbound_queue_url: String,
+    pub outbound_queue_url: String,
+    pub data_bucket: String,
+    pub kms_key_id: String,
+    pub meta_secret_id: String,
+    pub graph_api_base_url: String,
+    pub graph_api_version: String,
+    pub outbound_retry_base: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_map(vars: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let retry_base = match get("OUTBOUND_RETRY_BASE_SECONDS") {
+            None => Duration::from_secs(5),
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "OUTBOUND_RETRY_BASE_SECONDS",
+                    reason: "expected a non-negative number of seconds".into(),
+                })?,
+        };
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            inbound_queue_url: required("INBOUND_QUEUE_URL")?,
+            outbound_queue_url: required("OUTBOUND_QUEUE_URL")?,
+            data_bucket: required("DATA_BUCKET")?,
+            kms_key_id: required("KMS_KEY_ID")?,
+            meta_secret_id: required("META_SECRET_ID")?,
+            graph_api_base_url: get("GRAPH_API_BASE_URL")
+                .unwrap_or_else(|| "https://graph.facebook.com".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            graph_api_version: get("GRAPH_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            outbound_retry_base: retry_base,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> BTreeMap<String, String> {
+        [
+            ("TABLE_NAME", "t"),
+            ("INBOUND_QUEUE_URL", "http://q/in"),
+            ("OUTBOUND_QUEUE_URL", "http://q/out.fifo"),
+            ("DATA_BUCKET", "b"),
+            ("KMS_KEY_ID", "k"),
+            ("META_SECRET_ID", "s"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn reads_required_and_defaults() {
+        let c = Config::from_map(&vars()).expect("valid");
+        assert_eq!(c.table_name, "t");
+        assert_eq!(c.graph_api_version, "v23.0");
+        assert_eq!(c.outbound_retry_base, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn names_the_missing_variable() {
+        let mut v = vars();
+        v.remove("TABLE_NAME");
+        let err = Config::from_map(&v).expect_err("missing");
+        assert_eq!(err.to_string(), "missing environment variable TABLE_NAME");
+    }
+
+    #[test]
+    fn rejects_a_bad_retry_base() {
+        let mut v = vars();
+        v.insert("OUTBOUND_RETRY_BASE_SECONDS".into(), "-1".into());
+        assert!(Config::from_map(&v).is_err());
+        v.insert("OUTBOUND_RETRY_BASE_SECONDS".into(), "0.5".into());
+        let c = Config::from_map(&v).expect("valid");
+        assert_eq!(c.outbound_retry_base, Duration::from_millis(500));
+    }
+}

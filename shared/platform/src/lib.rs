@@ -1,0 +1,11 @@
+//! AWS adapters other than DynamoDB (SQS, S3, Secrets Manager), configuration, telemetry.
+
+pub mod aws;
+pub mod blob;
+pub mod config;
+pub mod metrics;
+pub mod queue;
+pub mod secrets;
+pub mod telemetry;
+
+pub use config::{Config, ConfigError};
