@@ -1,1 +1,306 @@
-//! End-to-end tests live in tests/*.rs
+//! Harness for end-to-end tests: each test gets the whole platform (every function, its own
+//! moto resources provisioned from template.yaml under a unique prefix, a Meta sandbox) on
+//! random loopback ports, and talks to it over real HTTP.
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use switchboard_dev::{DemoTenant, DevSettings, RunningStack};
+
+pub const APP_SECRET: &str = "e2e-app-secret";
+pub const VERIFY_TOKEN: &str = "e2e-verify-token";
+pub const ACCESS_TOKEN: &str = "e2e-access-token";
+pub const API_KEY: &str = "sk_test_e2e_0123456789";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const DISPLAY_PHONE_NUMBER: &str = "15550783881";
+pub const WABA_ID: &str = "102290129340398";
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub sandbox_statuses: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { sandbox_statuses: true }
+    }
+}
+
+pub struct TestStack {
+    pub stack: RunningStack,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_stack() -> TestStack {
+    spawn_stack_with(Options::default()).await
+}
+
+pub async fn spawn_stack_with(options: Options) -> TestStack {
+    try_spawn(options).await.expect("the local stack starts")
+}
+
+async fn try_spawn(options: Options) -> anyhow::Result<TestStack> {
+    anyhow::ensure!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run the end-to-end tests through `make test` (scripts/with-moto.sh starts moto)"
+    );
+    init_logging();
+    let prefix = format!("e2e-{}", &ulid::Ulid::new().to_string().to_lowercase()[16..]);
+    let settings = DevSettings {
+        http_addr: "127.0.0.1:0".into(),
+        sandbox_addr: Some("127.0.0.1:0".into()),
+        template_path: workspace_root().join("template.yaml"),
+        prefix,
+        app_secret: APP_SECRET.into(),
+        verify_token: VERIFY_TOKEN.into(),
+        access_token: ACCESS_TOKEN.into(),
+        demo: DemoTenant {
+            tenant_id: "acme".into(),
+            name: "Acme".into(),
+            phone_number_id: PHONE_NUMBER_ID.into(),
+            display_phone_number: DISPLAY_PHONE_NUMBER.into(),
+            waba_id: WABA_ID.into(),
+            api_key: API_KEY.into(),
+        },
+        graph_api_base_url: None,
+        graph_api_version: "v23.0".into(),
+        outbound_retry_base: Duration::ZERO,
+        sandbox_status_delay: Duration::from_millis(20),
+        sandbox_send_statuses: options.sandbox_statuses,
+        poll_wait: Duration::from_secs(1),
+    };
+    let sdk = switchboard_platform::aws::load_sdk_config().await;
+    let stack = switchboard_dev::start(settings, sdk).await?;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
+    Ok(TestStack { stack, http })
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+/// Polls `check` until it yields a value or `timeout` passes.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A text message body exactly as Meta sends it.
+pub fn text_message_webhook(phone_number_id: &str, from: &str, wamid: &str, timestamp: i64, body: &str) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": WABA_ID,
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": phone_number_id },
+                    "contacts": [{ "profile": { "name": "Ada" }, "wa_id": from }],
+                    "messages": [{ "from": from, "id": wamid, "timestamp": timestamp.to_string(), "type": "text", "text": { "body": body } }]
+                }
+            }]
+        }]
+    })
+}
+
+/// A status webhook for one of our outbound messages.
+pub fn status_webhook(wamid: &str, status: &str, timestamp: i64, recipient: &str) -> Value {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{
+            "id": WABA_ID,
+            "changes": [{
+                "field": "messages",
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": PHONE_NUMBER_ID },
+                    "statuses": [{ "id": wamid, "status": status, "timestamp": timestamp.to_string(), "recipient_id": recipient }]
+                }
+            }]
+        }]
+    })
+}
+
+impl TestStack {
+    pub fn base(&self) -> &str {
+        &self.stack.base_url
+    }
+
+    pub fn sandbox_url(&self) -> &str {
+        self.stack.sandbox.as_ref().map(|s| s.base_url.as_str()).unwrap_or_default()
+    }
+
+    pub fn config(&self) -> switchboard_platform::Config {
+        let id = self
+            .stack
+            .provisioned
+            .function_binaries
+            .iter()
+            .find(|(_, b)| b.as_str() == "api")
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default();
+        self.stack.function_config(&id).expect("api config")
+    }
+
+    /// Posts raw bytes to the webhook with the given signature header (or none).
+    pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> reqwest::StatusCode {
+        let mut req = self
+            .http
+            .post(self.stack.webhook_url())
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        req.send().await.expect("webhook reachable").status()
+    }
+
+    /// Posts a body signed as Meta would.
+    pub async fn post_signed(&self, body: &[u8]) -> reqwest::StatusCode {
+        let sig = switchboard_meta::signature::sign(APP_SECRET.as_bytes(), body);
+        self.post_webhook(body, Some(&sig)).await
+    }
+
+    pub async fn api_get(&self, path: &str) -> (reqwest::StatusCode, Value) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base()))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .expect("api reachable");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn api_post(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> (reqwest::StatusCode, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base())).bearer_auth(API_KEY).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("api reachable");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn sandbox_post(&self, path: &str, body: &Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.sandbox_url()))
+            .json(body)
+            .send()
+            .await
+            .expect("sandbox reachable");
+        assert!(res.status().is_success(), "sandbox {path} answered {}", res.status());
+        res.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn sandbox_sent(&self) -> Vec<Value> {
+        let res = self
+            .http
+            .get(format!("{}/sandbox/sent", self.sandbox_url()))
+            .send()
+            .await
+            .expect("sandbox reachable");
+        match res.json::<Value>().await.expect("sent list is JSON") {
+            Value::Array(items) => items,
+            Value::Object(mut o) => match o.remove("sent").or_else(|| o.remove("data")) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// Waits until the tenant has a conversation and returns its id.
+    pub async fn first_conversation(&self) -> String {
+        eventually("a conversation", WAIT, || async {
+            let (_, body) = self.api_get("/v1/conversations").await;
+            body["data"][0]["id"].as_str().map(str::to_owned)
+        })
+        .await
+    }
+
+    pub async fn messages(&self, conversation: &str) -> Vec<Value> {
+        let (status, body) = self.api_get(&format!("/v1/conversations/{conversation}/messages")).await;
+        assert_eq!(status, 200, "{body}");
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn message(&self, id: &str) -> Value {
+        let (status, body) = self.api_get(&format!("/v1/messages/{id}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Waits until the message has the given status.
+    pub async fn wait_for_status(&self, id: &str, status: &str) -> Value {
+        eventually(&format!("message {id} to be {status}"), WAIT, || async {
+            let m = self.message(id).await;
+            (m["status"] == status).then_some(m)
+        })
+        .await
+    }
+
+    pub async fn table_item_count(&self) -> usize {
+        let client = aws_sdk_dynamodb::Client::new(&self.stack.sdk);
+        let out = client
+            .scan()
+            .table_name(self.config().table_name)
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await
+            .expect("scan");
+        usize::try_from(out.count()).unwrap_or_default()
+    }
+
+    pub async fn queue_depth(&self, url: &str) -> usize {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let out = aws_sdk_sqs::Client::new(&self.stack.sdk)
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes");
+        let attrs = out.attributes().cloned().unwrap_or_default();
+        [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
+            .iter()
+            .map(|a| attrs.get(a).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0))
+            .sum()
+    }
+
+    pub async fn quarantined(&self) -> Vec<String> {
+        let q = switchboard_platform::blob::Quarantine::new(
+            switchboard_platform::aws::s3_client(&self.stack.sdk),
+            self.config().data_bucket,
+        );
+        q.list(100).await.context("listing quarantine").expect("quarantine list")
+    }
+}

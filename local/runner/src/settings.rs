@@ -23,6 +23,8 @@ pub struct DevSettings {
     pub outbound_retry_base: Duration,
     /// Delay between the sandbox's sent/delivered/read webhooks.
     pub sandbox_status_delay: Duration,
+    /// Whether the sandbox sends status webhooks after a send.
+    pub sandbox_send_statuses: bool,
     /// Long-poll wait of the local SQS pollers.
     pub poll_wait: Duration,
 }
@@ -73,6 +75,7 @@ impl DevSettings {
             graph_api_version: var("GRAPH_API_VERSION", "v23.0"),
             outbound_retry_base: secs("OUTBOUND_RETRY_BASE_SECONDS", "1")?,
             sandbox_status_delay: secs("SANDBOX_STATUS_DELAY_SECONDS", "0.3")?,
+            sandbox_send_statuses: true,
             poll_wait: secs("POLL_WAIT_SECONDS", "1")?,
         })
     }

@@ -80,7 +80,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
                 display_phone_number: settings.demo.display_phone_number.clone(),
                 waba_id: settings.demo.waba_id.clone(),
                 status_delay: settings.sandbox_status_delay,
-                send_statuses: true,
+                send_statuses: settings.sandbox_send_statuses,
                 expected_token: Some(settings.access_token.clone()),
             };
             Some(meta_sandbox::start(listener, config).await)
