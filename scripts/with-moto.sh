@@ -14,7 +14,7 @@ moto_up() { curl -fsS -o /dev/null "${AWS_ENDPOINT_URL}/moto-api/" 2>/dev/null; 
 started=""
 if ! moto_up; then
   mkdir -p target
-  .venv/moto/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+  .venv/moto/bin/python local/python/moto_server.py -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
   started=$!
   trap 'kill "$started" 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do moto_up && break; sleep 0.1; done

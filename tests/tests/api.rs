@@ -89,3 +89,61 @@ async fn unknown_conversations_and_messages_are_not_found() {
     let (status, problem) = t.api_get("/v1/conversations?limit=0").await;
     assert_eq!(status, 422, "{problem}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tenant_cannot_see_or_use_another_tenants_data() {
+    let t = spawn_stack().await;
+    let now = time::OffsetDateTime::now_utc();
+    let other = switchboard_domain::TenantId::new("globex");
+    t.stack
+        .store
+        .put_tenant(&switchboard_store::Tenant { id: other.clone(), name: "Globex".into(), created_at: now })
+        .await
+        .expect("tenant");
+    t.stack
+        .store
+        .put_api_key(&switchboard_store::ApiKeyRecord {
+            key_hash: switchboard_api::hash_api_key("sk_test_globex"),
+            tenant_id: other,
+            name: "globex".into(),
+            created_at: now,
+        })
+        .await
+        .expect("key");
+
+    let body = serde_json::to_vec(&text_message_webhook(PHONE_NUMBER_ID, "15559990000", "wamid.ISO1", 1_750_000_000, "private"))
+        .expect("json");
+    assert_eq!(t.post_signed(&body).await, 200);
+    let conversation = t.first_conversation().await;
+
+    let get = |path: String| {
+        let http = t.http.clone();
+        let url = format!("{}{path}", t.base());
+        async move {
+            let res = http.get(url).bearer_auth("sk_test_globex").send().await.expect("reachable");
+            let status = res.status();
+            (status, res.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, list) = get("/v1/conversations".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["data"], json!([]), "{list}");
+    assert_eq!(get(format!("/v1/conversations/{conversation}")).await.0, 404);
+    assert_eq!(get(format!("/v1/conversations/{conversation}/messages")).await.0, 404);
+
+    for (body, field) in [
+        (json!({ "conversation_id": conversation, "text": { "body": "hijack" } }), "conversation_id"),
+        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15559990000", "text": { "body": "hijack" } }), "phone_number_id"),
+    ] {
+        let res = t
+            .http
+            .post(format!("{}/v1/messages", t.base()))
+            .bearer_auth("sk_test_globex")
+            .json(&body)
+            .send()
+            .await
+            .expect("reachable");
+        assert_eq!(res.status(), 422, "{field}");
+    }
+    assert!(t.sandbox_sent().await.is_empty());
+}

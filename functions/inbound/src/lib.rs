@@ -65,8 +65,9 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
         }
     }))
     .await;
-    SqsBatchResponse {
-        batch_item_failures: outcomes
+    {
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = outcomes
             .into_iter()
             .flatten()
             .map(|item_identifier| {
@@ -74,7 +75,7 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
                 f.item_identifier = item_identifier;
                 f
             })
-            .collect(),
-        ..Default::default()
+            .collect();
+        response
     }
 }

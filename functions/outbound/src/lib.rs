@@ -50,16 +50,17 @@ pub async fn handle_batch(state: &OutboundState, event: SqsEvent) -> SqsBatchRes
             failures.push(id);
         }
     }
-    SqsBatchResponse {
-        batch_item_failures: failures
+    {
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failures
             .into_iter()
             .map(|item_identifier| {
                 let mut f = BatchItemFailure::default();
                 f.item_identifier = item_identifier;
                 f
             })
-            .collect(),
-        ..Default::default()
+            .collect();
+        response
     }
 }
 

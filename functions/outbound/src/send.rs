@@ -139,7 +139,7 @@ async fn gate_and_send(
         ));
     };
     let outbound = OutboundMessage::Text {
-        to: message.contact.id().to_owned(),
+        to: message.contact.clone(),
         body,
         preview_url: false,
         reply_to: None,

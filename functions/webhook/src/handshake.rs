@@ -1,6 +1,7 @@
 //! `GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`
 
 use crate::WebhookState;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,9 +21,9 @@ pub(crate) struct Handshake {
 
 pub(crate) async fn verify_subscription(
     State(state): State<Arc<WebhookState>>,
-    query: Option<Query<Handshake>>,
+    query: Result<Query<Handshake>, QueryRejection>,
 ) -> Response {
-    let Some(Query(h)) = query else {
+    let Ok(Query(h)) = query else {
         return StatusCode::BAD_REQUEST.into_response();
     };
     let token_matches = h.verify_token.as_deref().is_some_and(|given| {

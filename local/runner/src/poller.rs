@@ -3,7 +3,7 @@
 //! to reappear after their visibility timeout (moto applies the redrive policy to the DLQ).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -40,17 +40,15 @@ impl QueuePoller {
             .max_number_of_messages(self.batch_size.clamp(1, 10))
             .wait_time_seconds(i32::try_from(self.wait.as_secs()).unwrap_or(20).clamp(0, 20))
             .message_system_attribute_names(MessageSystemAttributeName::All)
-            .attribute_names(QueueAttributeName::All)
             .send()
             .await
-            .map_err(aws_sdk_sqs::error::DisplayErrorContext)?;
+            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
         let messages = out.messages();
         if messages.is_empty() {
             return Ok(0);
         }
-        let event = SqsEvent {
-            records: messages.iter().map(|m| self.to_record(m)).collect(),
-        };
+        let mut event = SqsEvent::default();
+        event.records = messages.iter().map(|m| self.to_record(m)).collect();
         let receipts: HashMap<String, String> = messages
             .iter()
             .filter_map(|m| Some((m.message_id()?.to_owned(), m.receipt_handle()?.to_owned())))
@@ -80,7 +78,7 @@ impl QueuePoller {
                 .set_entries(Some(to_delete))
                 .send()
                 .await
-                .map_err(aws_sdk_sqs::error::DisplayErrorContext)?;
+                .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
         }
         Ok(messages.len())
     }

@@ -1,1 +1,35 @@
-//! placeholder
+//! A local stand-in for Meta's side of WhatsApp: the Graph API endpoints Switchboard calls and the
+//! webhooks Meta sends back (signed statuses after each send, customers writing in), with faults
+//! injected on request.
+//!
+//! Routes:
+//! - `POST /{version}/{phone_number_id}/messages` — the Cloud API send endpoint.
+//! - `POST /sandbox/customer-messages` — a customer writes; returns the webhook's answer.
+//! - `POST /sandbox/webhooks` — sign and post any JSON body.
+//! - `POST|GET|DELETE /sandbox/faults` — queue, list, clear faults.
+//! - `GET|DELETE /sandbox/sent`, `GET /sandbox/read-receipts` — what was accepted.
+//! - `GET|PUT /sandbox/webhook-url`, `GET /sandbox/health`.
+
+mod clock;
+mod config;
+mod control;
+mod customer;
+mod delivery;
+mod faults;
+mod graph_error;
+mod send;
+mod server;
+mod state;
+mod statuses;
+mod wamid;
+mod webhook_body;
+
+pub use config::{
+    DEFAULT_DISPLAY_PHONE_NUMBER, DEFAULT_PHONE_NUMBER_ID, DEFAULT_STATUS_DELAY, DEFAULT_WABA_ID,
+    SandboxConfig,
+};
+pub use customer::{CustomerMessage, CustomerMessageError, WebhookReport};
+pub use faults::{DEFAULT_FAULT_DELAY, Fault, FaultKind};
+pub use send::{FAULT_DELAY_HEADER, FAULT_HEADER};
+pub use server::{RunningSandbox, router, start, try_start};
+pub use state::{ReadReceipt, SandboxError, SandboxState, SentMessage};

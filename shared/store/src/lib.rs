@@ -1,1 +1,47 @@
-//! placeholder
+//! Switchboard's DynamoDB single-table repository and idempotency records.
+//!
+//! Every tenant item's partition key starts with `T#{tenant}#` (or is `T#{tenant}`), and every
+//! method on tenant data takes the caller's [`TenantId`](switchboard_domain::TenantId): a caller
+//! can only name keys inside its own tenant. The few global items exist only where the tenant is
+//! not known yet (phone-number routing, API key lookup, webhook dedupe, unrouted events). The key
+//! design is documented in `docs/data-model.md`.
+
+mod api_key;
+mod contact;
+mod conversation;
+mod cursor;
+mod error;
+mod expression;
+mod idempotency;
+mod inbound;
+mod item;
+mod keys;
+mod message;
+mod outbound;
+mod page;
+mod phone_route;
+mod pointer;
+mod recorded;
+mod status;
+mod store;
+mod tenant;
+mod tenant_event;
+mod timestamp;
+mod transaction;
+mod unrouted;
+
+pub use api_key::ApiKeyRecord;
+pub use contact::ContactRecord;
+pub use conversation::ConversationRecord;
+pub use error::StoreError;
+pub use idempotency::{Begin, IdempotencyKey, IdempotencyStore};
+pub use inbound::{NewInboundMessage, inbound_message_id};
+pub use message::MessageRecord;
+pub use outbound::NewOutboundMessage;
+pub use page::{MAX_PAGE_SIZE, Page};
+pub use phone_route::PhoneRoute;
+pub use recorded::Recorded;
+pub use status::{DeliveryError, PENDING_STATUS_RETENTION, StatusApplied, StatusChange};
+pub use store::Store;
+pub use tenant::Tenant;
+pub use unrouted::{UNROUTED_RETENTION, UnroutedEvent};

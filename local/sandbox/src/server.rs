@@ -1,0 +1,162 @@
+//! The sandbox's routes and a handle to a running instance.
+
+use crate::config::SandboxConfig;
+use crate::customer::{self, CustomerMessage, CustomerMessageError, WebhookReport};
+use crate::faults::Fault;
+use crate::state::{ReadReceipt, SandboxError, SandboxState, SentMessage};
+use crate::{control, send};
+use axum::Router;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub fn router(state: SandboxState) -> Router {
+    Router::new()
+        .route(
+            "/{version}/{phone_number_id}/messages",
+            post(send::send_message),
+        )
+        .route("/sandbox/health", get(control::health))
+        .route(
+            "/sandbox/sent",
+            get(control::sent).delete(control::clear_history),
+        )
+        .route("/sandbox/read-receipts", get(control::read_receipts))
+        .route(
+            "/sandbox/faults",
+            post(control::add_fault)
+                .get(control::list_faults)
+                .delete(control::clear_faults),
+        )
+        .route(
+            "/sandbox/webhook-url",
+            get(control::webhook_url).put(control::set_webhook_url),
+        )
+        .route(
+            "/sandbox/customer-messages",
+            post(customer::customer_message),
+        )
+        .route("/sandbox/webhooks", post(customer::raw_webhook))
+        .with_state(state)
+}
+
+/// A sandbox serving on a socket. Dropping it stops the server and pending status webhooks.
+pub struct RunningSandbox {
+    /// `http://ip:port`, usable as the Graph API base URL.
+    pub base_url: String,
+    pub addr: SocketAddr,
+    state: SandboxState,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Serves the sandbox on `listener` (bind `127.0.0.1:0` in tests) until the handle is dropped.
+///
+/// # Panics
+/// When [`try_start`] fails: the listener has no local address or no HTTP client can be built.
+/// Both mean a broken machine, and the sandbox only runs in development and tests.
+pub async fn start(listener: TcpListener, config: SandboxConfig) -> RunningSandbox {
+    match try_start(listener, config).await {
+        Ok(sandbox) => sandbox,
+        Err(error) => panic!("the Meta sandbox cannot start: {error}"),
+    }
+}
+
+/// [`start`], reporting failures instead of panicking.
+pub async fn try_start(
+    listener: TcpListener,
+    config: SandboxConfig,
+) -> Result<RunningSandbox, SandboxError> {
+    let addr = listener.local_addr()?;
+    let state = SandboxState::new(config)?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                // A dropped sender means the handle is gone: stop as well.
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "meta sandbox listening");
+    Ok(RunningSandbox {
+        base_url: format!("http://{addr}"),
+        addr,
+        state,
+        stop: Some(stop),
+        server: Some(server),
+    })
+}
+
+impl RunningSandbox {
+    pub fn state(&self) -> &SandboxState {
+        &self.state
+    }
+
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        self.state.set_webhook_url(url);
+    }
+
+    pub fn sent(&self) -> Vec<SentMessage> {
+        self.state.sent()
+    }
+
+    pub fn read_receipts(&self) -> Vec<ReadReceipt> {
+        self.state.read_receipts()
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        self.state.push_fault(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.clear_faults();
+    }
+
+    /// Posts a customer's text message to the webhook, as `POST /sandbox/customer-messages` does.
+    pub async fn customer_message(
+        &self,
+        message: &CustomerMessage,
+    ) -> Result<WebhookReport, CustomerMessageError> {
+        customer::post_customer_text(&self.state, message, None).await
+    }
+
+    /// Signs and posts any webhook body byte for byte.
+    pub async fn post_webhook(&self, body: &[u8]) -> WebhookReport {
+        let outcome = self.state.deliver_webhook(body, None).await;
+        WebhookReport {
+            wamid: None,
+            webhook_status: outcome.status,
+            attempts: outcome.attempts,
+            error: outcome.error,
+        }
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and abandons pending statuses.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.signal_stop();
+        match self.server.take() {
+            Some(server) => server
+                .await
+                .unwrap_or_else(|join| Err(std::io::Error::other(join))),
+            None => Ok(()),
+        }
+    }
+
+    fn signal_stop(&mut self) {
+        self.state.begin_shutdown();
+        if let Some(stop) = self.stop.take() {
+            // The server may already be gone; nothing to stop then.
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        self.signal_stop();
+    }
+}

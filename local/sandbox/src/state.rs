@@ -1,0 +1,181 @@
+//! What a running sandbox remembers: its configuration, the requests it accepted, queued faults.
+
+use crate::config::SandboxConfig;
+use crate::delivery::{
+    DeliveryOutcome, RetryPolicy, WEBHOOK_ATTEMPTS, WEBHOOK_RETRY_BACKOFF, deliver,
+};
+use crate::faults::{Fault, FaultQueue};
+use crate::webhook_body::Business;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+use switchboard_domain::Secret;
+use tokio::sync::watch;
+
+/// Webhook posts give up after this long; Meta's own limit is similar.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("building the webhook HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("sandbox socket: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A message accepted on `POST /{version}/{phone_number_id}/messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentMessage {
+    pub phone_number_id: String,
+    pub wamid: String,
+    /// The request body exactly as parsed.
+    pub body: Value,
+    /// RFC 3339.
+    pub received_at: String,
+}
+
+/// A "mark as read" (optionally with typing indicator) accepted on the same endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadReceipt {
+    pub phone_number_id: String,
+    pub message_id: String,
+    pub typing_indicator: bool,
+    pub received_at: String,
+}
+
+/// Shared by every handler and by the test handle. Locks are held only for copies, never across
+/// an await.
+#[derive(Clone)]
+pub struct SandboxState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SandboxConfig,
+    app_secret: Secret,
+    webhook_url: RwLock<String>,
+    sent: Mutex<Vec<SentMessage>>,
+    read_receipts: Mutex<Vec<ReadReceipt>>,
+    faults: Mutex<FaultQueue>,
+    http: reqwest::Client,
+    shutdown: watch::Sender<bool>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere leaves plain data behind; the sandbox keeps serving it.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SandboxState {
+    pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let http = reqwest::Client::builder()
+            .timeout(WEBHOOK_TIMEOUT)
+            .build()
+            .map_err(SandboxError::HttpClient)?;
+        let (shutdown, _) = watch::channel(false);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                webhook_url: RwLock::new(config.webhook_url.clone()),
+                app_secret: Secret::new(config.app_secret.clone()),
+                config,
+                sent: Mutex::default(),
+                read_receipts: Mutex::default(),
+                faults: Mutex::default(),
+                http,
+                shutdown,
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    pub fn webhook_url(&self) -> String {
+        self.inner
+            .webhook_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        *self
+            .inner
+            .webhook_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = url.into();
+    }
+
+    /// The configured business, with another phone number id when a request names one.
+    pub fn business(&self, phone_number_id: Option<&str>) -> Business {
+        let config = &self.inner.config;
+        Business {
+            waba_id: config.waba_id.clone(),
+            display_phone_number: config.display_phone_number.clone(),
+            phone_number_id: phone_number_id
+                .unwrap_or(&config.phone_number_id)
+                .to_owned(),
+        }
+    }
+
+    pub fn record_sent(&self, message: SentMessage) {
+        lock(&self.inner.sent).push(message);
+    }
+
+    pub fn sent(&self) -> Vec<SentMessage> {
+        lock(&self.inner.sent).clone()
+    }
+
+    pub fn record_read_receipt(&self, receipt: ReadReceipt) {
+        lock(&self.inner.read_receipts).push(receipt);
+    }
+
+    pub fn read_receipts(&self) -> Vec<ReadReceipt> {
+        lock(&self.inner.read_receipts).clone()
+    }
+
+    /// Forgets sent messages and read receipts, e.g. between tests sharing a sandbox.
+    pub fn clear_history(&self) {
+        lock(&self.inner.sent).clear();
+        lock(&self.inner.read_receipts).clear();
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        lock(&self.inner.faults).push(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.inner.faults).clear();
+    }
+
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        lock(&self.inner.faults).pending()
+    }
+
+    pub fn take_fault_for(&self, recipient: &str) -> Option<Fault> {
+        lock(&self.inner.faults).take_for(recipient)
+    }
+
+    /// Signs and posts `body` to the current webhook URL.
+    pub async fn deliver_webhook(&self, body: &[u8], attempts: Option<u32>) -> DeliveryOutcome {
+        let policy = RetryPolicy {
+            attempts: attempts.unwrap_or(WEBHOOK_ATTEMPTS),
+            backoff: WEBHOOK_RETRY_BACKOFF,
+        };
+        let url = self.webhook_url();
+        deliver(&self.inner.http, &url, &self.inner.app_secret, body, policy).await
+    }
+
+    /// Resolves when the sandbox is shutting down; background work stops there.
+    pub async fn shutting_down(&self) {
+        let mut receiver = self.inner.shutdown.subscribe();
+        // An error means the sender is gone, which is a shutdown too.
+        let _ = receiver.wait_for(|stopping| *stopping).await;
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+}

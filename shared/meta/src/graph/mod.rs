@@ -1,0 +1,17 @@
+//! The Graph API as Switchboard calls it: sending messages on behalf of a business phone number,
+//! and telling the queues whether a failure is worth another attempt.
+//!
+//! The client is built once per process around a shared `reqwest::Client`; the business's access
+//! token is passed per call because every tenant has its own.
+
+mod classify;
+mod client;
+mod error;
+mod message;
+mod response;
+
+pub use classify::{CodeClass, KNOWN_CODES, KnownCode, class_of_code};
+pub use client::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, GraphClient};
+pub use error::{ErrorClass, GraphError, TransportKind};
+pub use message::OutboundMessage;
+pub use response::SendAccepted;

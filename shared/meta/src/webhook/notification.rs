@@ -1,0 +1,234 @@
+//! The envelope of every webhook: `{"object": …, "entry": [{"id": WABA, "changes": [{"field",
+//! "value"}]}]}`.
+//!
+//! Parsing is one pass over the body in the common case: the envelope and each change value's
+//! metadata and contacts are read typed, while messages and statuses stay borrowed raw slices
+//! until [`Notification::events`] reads them. serde_json cannot hand out a value both typed and
+//! raw, and Meta puts `value` before `field`, so the raw bytes of whole change values (needed
+//! only for changes passed on raw) come from a second pass, taken only when such a change
+//! exists. A value whose members are not shaped as expected sends the whole body down that
+//! raw path, where each change is read on its own so one odd change cannot spoil the others;
+//! so does a body without any `messages` member, which has nothing to split.
+
+use super::error::ParseError;
+use super::lenient::{Id, Str};
+use super::wire::ValueWire;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// The only `object` a WhatsApp notification carries.
+pub const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
+
+/// A parsed webhook body, borrowing from it. Turn it into work with [`Notification::events`].
+#[derive(Debug)]
+pub struct Notification<'a> {
+    pub(crate) body: &'a str,
+    pub(crate) entries: Vec<Entry<'a>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Entry<'a> {
+    /// The WABA id; for `account_update` it can be a business portfolio id instead.
+    pub id: Cow<'a, str>,
+    pub changes: Vec<Change<'a>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Change<'a> {
+    /// `messages`, `message_template_status_update`, … (empty if Meta left it out).
+    pub field: Cow<'a, str>,
+    pub value: Value<'a>,
+}
+
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "typed is the common case; boxing it would cost an allocation per change"
+)]
+pub(crate) enum Value<'a> {
+    /// No value, or `null`: nothing to act on.
+    Absent,
+    /// Read in the first pass; its raw bytes are not at hand.
+    Typed(ValueWire<'a>),
+    /// Read on the raw path.
+    Raw(&'a RawValue),
+}
+
+impl Notification<'_> {
+    /// How many changes the notification holds, over all entries.
+    pub fn change_count(&self) -> usize {
+        self.entries.iter().map(|e| e.changes.len()).sum()
+    }
+}
+
+#[derive(Deserialize)]
+struct EnvelopeWire<'a, V> {
+    #[serde(borrow)]
+    object: Option<Str<'a>>,
+    #[serde(borrow)]
+    entry: Option<Vec<EntryWire<'a, V>>>,
+}
+
+#[derive(Deserialize)]
+struct EntryWire<'a, V> {
+    #[serde(borrow)]
+    id: Id<'a>,
+    #[serde(borrow)]
+    changes: Option<Vec<ChangeWire<'a, V>>>,
+}
+
+#[derive(Deserialize)]
+struct ChangeWire<'a, V> {
+    #[serde(borrow)]
+    field: Option<Str<'a>>,
+    value: Option<V>,
+}
+
+/// Reads the envelope of a raw webhook body. Fails only when the body is not JSON, lacks
+/// `object` or `entry`, is about another object type, or its entries are not shaped like
+/// entries; everything inside a change value is read tolerantly.
+pub fn parse(body: &[u8]) -> Result<Notification<'_>, ParseError> {
+    // One UTF-8 check up front lets every later read skip its own.
+    let body = std::str::from_utf8(body).map_err(|e| ParseError::not_utf8(body, e))?;
+    // Without a `messages` member there is nothing to split and every value goes on raw, so
+    // the raw pass alone does. The test only picks the faster of two correct strategies.
+    if !body.contains(r#""messages""#) {
+        let wire = serde_json::from_str::<EnvelopeWire<'_, &RawValue>>(body)?;
+        return build(body, wire, Value::Raw);
+    }
+    match serde_json::from_str::<EnvelopeWire<'_, ValueWire<'_>>>(body) {
+        Ok(wire) => build(body, wire, Value::Typed),
+        Err(e) if e.is_data() => {
+            let wire = serde_json::from_str::<EnvelopeWire<'_, &RawValue>>(body)?;
+            build(body, wire, Value::Raw)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn build<'a, V>(
+    body: &'a str,
+    wire: EnvelopeWire<'a, V>,
+    value: impl Fn(V) -> Value<'a>,
+) -> Result<Notification<'a>, ParseError> {
+    let object = wire.object.ok_or_else(|| ParseError::missing("object"))?;
+    let entries = wire.entry.ok_or_else(|| ParseError::missing("entry"))?;
+    if object.0 != WHATSAPP_OBJECT {
+        return Err(ParseError::other_object());
+    }
+    let entries = entries
+        .into_iter()
+        .map(|e| Entry {
+            id: e.id.0,
+            changes: e
+                .changes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| Change {
+                    field: c.field.map(|f| f.0).unwrap_or_default(),
+                    value: c.value.map_or(Value::Absent, &value),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Notification { body, entries })
+}
+
+/// The raw bytes of every change value, by entry and change position, from a second pass
+/// over the same body (so the positions line up with the first).
+pub(crate) fn raw_values(body: &str) -> Vec<Vec<Option<&RawValue>>> {
+    serde_json::from_str::<EnvelopeWire<'_, &RawValue>>(body)
+        .ok()
+        .and_then(|wire| wire.entry)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            e.changes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.value)
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::error::ParseErrorKind;
+
+    fn kind(body: &str) -> ParseErrorKind {
+        parse(body.as_bytes()).expect_err("must be rejected").kind()
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_notification_without_echoing_it() {
+        assert!(matches!(
+            kind("not json at all"),
+            ParseErrorKind::NotJson { .. }
+        ));
+        assert!(matches!(
+            kind(r#"{"object":"whatsapp_business_account","entry":["#),
+            ParseErrorKind::NotJson { .. }
+        ));
+        assert!(matches!(
+            parse(b"{\"object\":\"\xff\"}").unwrap_err().kind(),
+            ParseErrorKind::NotJson { .. }
+        ));
+        assert_eq!(kind(r#"{"entry":[]}"#), ParseErrorKind::Missing("object"));
+        assert_eq!(
+            kind(r#"{"object":"whatsapp_business_account"}"#),
+            ParseErrorKind::Missing("entry")
+        );
+        assert_eq!(
+            kind(r#"{"object":"page","entry":[]}"#),
+            ParseErrorKind::OtherObject
+        );
+        assert!(matches!(
+            kind(r#"{"object":"whatsapp_business_account","entry":{"id":"1"}}"#),
+            ParseErrorKind::Malformed { .. }
+        ));
+        assert!(matches!(kind("[1,2]"), ParseErrorKind::Malformed { .. }));
+
+        let secret_text = r#"{"object":"whatsapp_business_account","entry":[{"id":{"my card":"4111111111111111"}}]}"#;
+        let message = parse(secret_text.as_bytes()).unwrap_err().to_string();
+        assert!(
+            !message.contains("4111"),
+            "error echoes the body: {message}"
+        );
+    }
+
+    #[test]
+    fn tolerates_missing_changes_fields_and_values() {
+        let n = parse(
+            br#"{"object":"whatsapp_business_account","entry":[{"id":"1"},{"id":2,"changes":[{"value":{}},{"field":"messages","value":null}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(n.entries.len(), 2);
+        assert!(n.entries[0].changes.is_empty());
+        assert_eq!(n.entries[1].id, "2");
+        assert_eq!(n.entries[1].changes[0].field, "");
+        assert!(matches!(n.entries[1].changes[0].value, Value::Typed(_)));
+        assert!(matches!(n.entries[1].changes[1].value, Value::Absent));
+        assert_eq!(n.change_count(), 2);
+    }
+
+    #[test]
+    fn a_body_without_messages_is_read_raw_in_one_pass() {
+        let n = parse(br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"account_update","value":{"event":"ACCOUNT_DELETED"}}]}]}"#)
+            .unwrap();
+        assert!(
+            matches!(n.entries[0].changes[0].value, Value::Raw(v) if v.get() == r#"{"event":"ACCOUNT_DELETED"}"#)
+        );
+    }
+
+    #[test]
+    fn an_odd_value_sends_the_body_down_the_raw_path() {
+        let n = parse(
+            br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":{"not":"a list"}}}]}]}"#,
+        )
+        .unwrap();
+        assert!(matches!(n.entries[0].changes[0].value, Value::Raw(_)));
+    }
+}

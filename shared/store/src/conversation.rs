@@ -1,0 +1,288 @@
+//! Conversations: one per business phone number and customer, holding its messages in the same
+//! partition. Activity fields only move forward, so messages recorded out of order never make a
+//! conversation look older or its customer-service window shorter.
+
+use crate::cursor;
+use crate::error::{StoreError, from_sdk};
+use crate::expression::{Placeholders, UpdateExpression};
+use crate::item::{from_item, key, n, s, to_value};
+use crate::keys;
+use crate::page::{Page, clamp_limit};
+use crate::store::Store;
+use crate::timestamp;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use switchboard_domain::conversation::window_closes_at;
+use switchboard_domain::{ContactKey, ConversationId, PhoneNumberId, TenantId};
+use time::OffsetDateTime;
+
+/// A conversation as the API shows it. Times serialize as RFC 3339 (UTC, microseconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationRecord {
+    pub id: ConversationId,
+    pub phone_number_id: PhoneNumberId,
+    pub contact: ContactKey,
+    pub profile_name: Option<String>,
+    #[serde(with = "crate::timestamp")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::timestamp")]
+    pub last_message_at: OffsetDateTime,
+    pub last_message_preview: Option<String>,
+    #[serde(default, with = "crate::timestamp::option")]
+    pub last_customer_message_at: Option<OffsetDateTime>,
+    /// When free-form replies stop being allowed: 24 hours after the customer's latest message.
+    #[serde(default, with = "crate::timestamp::option")]
+    pub window_expires_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub message_count: i64,
+}
+
+/// Enough of a preview for a conversation list; the message keeps its full text.
+const PREVIEW_CHARS: usize = 160;
+
+/// The message a conversation update is about.
+pub(crate) struct Activity<'a> {
+    pub(crate) conversation_id: &'a ConversationId,
+    pub(crate) phone_number_id: &'a PhoneNumberId,
+    pub(crate) contact: &'a ContactKey,
+    /// The message's place in time, as stored.
+    pub(crate) at: OffsetDateTime,
+    /// The message's sort key: a total order, so two messages in the same second still compare.
+    pub(crate) message_sk: &'a str,
+    pub(crate) text: Option<&'a str>,
+    /// When the conversation counts as created if this message creates it.
+    pub(crate) recorded_at: OffsetDateTime,
+}
+
+fn set_if_absent(
+    p: &mut Placeholders,
+    u: &mut UpdateExpression,
+    name: &str,
+    label: &str,
+    value: AttributeValue,
+) {
+    let name = p.name(name);
+    let value = p.value(label, value);
+    u.set(format!("{name} = if_not_exists({name}, {value})"));
+}
+
+fn preview(text: Option<&str>) -> Option<String> {
+    text.map(|t| t.chars().take(PREVIEW_CHARS).collect())
+}
+
+impl Store {
+    /// The conversation update that goes into the same transaction as the message put: creates
+    /// the conversation if needed and counts the message, exactly once with it.
+    pub(crate) fn count_message_in_transaction(
+        &self,
+        tenant: &TenantId,
+        a: &Activity<'_>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let at = timestamp::encode(a.at)?;
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        set_if_absent(&mut p, &mut u, "id", "id", s(a.conversation_id.as_str()));
+        set_if_absent(
+            &mut p,
+            &mut u,
+            "phone_number_id",
+            "pnid",
+            s(a.phone_number_id.as_str()),
+        );
+        set_if_absent(&mut p, &mut u, "contact", "contact", to_value(a.contact)?);
+        set_if_absent(
+            &mut p,
+            &mut u,
+            "created_at",
+            "created",
+            s(timestamp::encode(a.recorded_at)?),
+        );
+        set_if_absent(&mut p, &mut u, "last_message_at", "at", s(at.as_str()));
+        set_if_absent(&mut p, &mut u, "last_message_key", "key", s(a.message_sk));
+        set_if_absent(&mut p, &mut u, keys::GSI1SK, "gsi1sk", s(at.as_str()));
+        if let Some(text) = preview(a.text) {
+            set_if_absent(&mut p, &mut u, "last_message_preview", "preview", s(text));
+        }
+        u.set(format!(
+            "{} = {}",
+            p.name(keys::ENTITY),
+            p.value("entity", s("conversation"))
+        ));
+        u.set(format!(
+            "{} = {}",
+            p.name(keys::GSI1PK),
+            p.value("gsi1pk", s(keys::conversations_gsi1pk(tenant)?))
+        ));
+        u.add(format!(
+            "{} {}",
+            p.name("message_count"),
+            p.value("one", n(1))
+        ));
+        let update = Update::builder()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key(
+                keys::conversation_pk(tenant, a.conversation_id)?,
+                keys::CONVERSATION_SK,
+            )))
+            .update_expression(u.build())
+            .set_expression_attribute_names(p.names())
+            .set_expression_attribute_values(p.values())
+            .build()
+            .map_err(|e| StoreError::Encode(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Moves last-message fields (and the recency index) to this message if it is the latest.
+    /// A no-op when a later message is already there, so repeating it changes nothing.
+    pub(crate) async fn advance_conversation_activity(
+        &self,
+        tenant: &TenantId,
+        a: &Activity<'_>,
+    ) -> Result<(), StoreError> {
+        let at = timestamp::encode(a.at)?;
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        u.set(format!(
+            "{} = {}",
+            p.name("last_message_at"),
+            p.value("at", s(at.as_str()))
+        ));
+        u.set(format!(
+            "{} = {}",
+            p.name(keys::GSI1SK),
+            p.value("at", s(at.as_str()))
+        ));
+        let last_key = p.name("last_message_key");
+        let message_key = p.value("key", s(a.message_sk));
+        u.set(format!("{last_key} = {message_key}"));
+        let preview_name = p.name("last_message_preview");
+        match preview(a.text) {
+            Some(text) => u.set(format!("{preview_name} = {}", p.value("preview", s(text)))),
+            None => u.remove(preview_name),
+        };
+        let condition = format!(
+            "attribute_exists({}) AND {last_key} < {message_key}",
+            p.name(keys::PK)
+        );
+        self.update_if(
+            "advance_conversation_activity",
+            keys::conversation_pk(tenant, a.conversation_id)?,
+            keys::CONVERSATION_SK,
+            &u.build(),
+            Some(&condition),
+            &p,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Opens or extends the customer-service window for a customer message sent at `sent_at`,
+    /// only ever to a later close: an older message arriving late never shrinks it.
+    pub(crate) async fn advance_customer_window(
+        &self,
+        tenant: &TenantId,
+        conversation_id: &ConversationId,
+        sent_at: OffsetDateTime,
+        profile_name: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        let last = p.name("last_customer_message_at");
+        let t = p.value("t", s(timestamp::encode(sent_at)?));
+        u.set(format!("{last} = {t}"));
+        u.set(format!(
+            "{} = {}",
+            p.name("window_expires_at"),
+            p.value("closes", s(timestamp::encode(window_closes_at(sent_at))?))
+        ));
+        if let Some(name) = profile_name {
+            u.set(format!(
+                "{} = {}",
+                p.name("profile_name"),
+                p.value("profile", s(name))
+            ));
+        }
+        let condition = format!(
+            "attribute_exists({}) AND (attribute_not_exists({last}) OR {last} < {t})",
+            p.name(keys::PK)
+        );
+        self.update_if(
+            "advance_customer_window",
+            keys::conversation_pk(tenant, conversation_id)?,
+            keys::CONVERSATION_SK,
+            &u.build(),
+            Some(&condition),
+            &p,
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_conversation(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        self.get(
+            "get_conversation",
+            keys::conversation_pk(tenant, id)?,
+            keys::CONVERSATION_SK,
+        )
+        .await?
+        .map(from_item)
+        .transpose()
+    }
+
+    /// Newest activity first, from the recency index (gsi1): eventually consistent, so a
+    /// conversation updated a moment ago may still show its previous position.
+    pub async fn list_conversations(
+        &self,
+        tenant: &TenantId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<ConversationRecord>, StoreError> {
+        let gsi1pk = keys::conversations_gsi1pk(tenant)?;
+        let prefix = keys::tenant_prefix(tenant)?;
+        let start = cursor
+            .map(|c| {
+                cursor::decode(c, |key| {
+                    key.len() == 4
+                        && key.get(keys::GSI1PK) == Some(&gsi1pk)
+                        && key.get(keys::PK).is_some_and(|pk| pk.starts_with(&prefix))
+                        && key.get(keys::SK).map(String::as_str) == Some(keys::CONVERSATION_SK)
+                        && key.contains_key(keys::GSI1SK)
+                })
+            })
+            .transpose()?;
+        let mut p = Placeholders::default();
+        let condition = format!(
+            "{} = {}",
+            p.name(keys::GSI1PK),
+            p.value("gsi1pk", s(gsi1pk.as_str()))
+        );
+        let out = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(keys::GSI1)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(p.names())
+            .set_expression_attribute_values(p.values())
+            .scan_index_forward(false)
+            .limit(clamp_limit(limit))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| from_sdk("list_conversations", e))?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item::<ConversationRecord>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: cursor::next(out.last_evaluated_key.as_ref())?,
+        })
+    }
+}

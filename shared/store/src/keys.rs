@@ -1,0 +1,227 @@
+//! Every key the store writes, in one place. `docs/data-model.md` is the table of these.
+//!
+//! Tenant items start with `T#{tenant}`; a tenant id may not contain `#`, so the first `#`
+//! after `T#` always ends the tenant segment and no tenant can name a key inside another.
+
+use crate::error::StoreError;
+use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, TenantId, Wamid};
+
+pub(crate) const PK: &str = "pk";
+pub(crate) const SK: &str = "sk";
+pub(crate) const GSI1: &str = "gsi1";
+pub(crate) const GSI1PK: &str = "gsi1pk";
+pub(crate) const GSI1SK: &str = "gsi1sk";
+pub(crate) const EXPIRES_AT: &str = "expires_at";
+/// What kind of item this is, for stream consumers and people reading the table.
+pub(crate) const ENTITY: &str = "entity";
+
+pub(crate) const TENANT_SK: &str = "TENANT";
+pub(crate) const CONVERSATION_SK: &str = "CONV";
+pub(crate) const MESSAGE_SK_PREFIX: &str = "MSG#";
+pub(crate) const CONTACT_SK: &str = "CONTACT";
+pub(crate) const POINTER_SK: &str = "PTR";
+pub(crate) const PENDING_STATUS_SK_PREFIX: &str = "PENDING#";
+pub(crate) const ROUTE_SK: &str = "ROUTE";
+pub(crate) const API_KEY_SK: &str = "APIKEY";
+pub(crate) const EVENT_SK_PREFIX: &str = "EVT#";
+pub(crate) const IDEMPOTENCY_SK: &str = "IDEM";
+
+const MAX_SEGMENT_LEN: usize = 256;
+
+/// A key segment followed by more key: non-empty, no `#`, bounded.
+fn segment<'a>(kind: &'static str, value: &'a str) -> Result<&'a str, StoreError> {
+    if value.is_empty() {
+        return Err(StoreError::InvalidKey {
+            kind,
+            reason: "empty",
+        });
+    }
+    if value.contains('#') {
+        return Err(StoreError::InvalidKey {
+            kind,
+            reason: "contains `#`",
+        });
+    }
+    if value.len() > MAX_SEGMENT_LEN {
+        return Err(StoreError::InvalidKey {
+            kind,
+            reason: "too long",
+        });
+    }
+    Ok(value)
+}
+
+/// The last segment of a key: it may contain `#`, nothing follows it to be confused with.
+fn last_segment<'a>(kind: &'static str, value: &'a str) -> Result<&'a str, StoreError> {
+    if value.is_empty() {
+        return Err(StoreError::InvalidKey {
+            kind,
+            reason: "empty",
+        });
+    }
+    if value.len() > MAX_SEGMENT_LEN {
+        return Err(StoreError::InvalidKey {
+            kind,
+            reason: "too long",
+        });
+    }
+    Ok(value)
+}
+
+/// `T#{tenant}`: the tenant's own items, and the prefix of every other tenant key.
+pub(crate) fn tenant_pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("T#{}", segment("tenant id", tenant.as_str())?))
+}
+
+/// Keys under this prefix belong to the tenant and to no one else.
+pub(crate) fn tenant_prefix(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}#", tenant_pk(tenant)?))
+}
+
+pub(crate) fn conversation_pk(
+    tenant: &TenantId,
+    id: &ConversationId,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}CONV#{}",
+        tenant_prefix(tenant)?,
+        last_segment("conversation id", id.as_str())?
+    ))
+}
+
+/// Messages sort after their conversation's time then id, so a query reads them in order.
+pub(crate) fn message_sk(ordered_at: &str, id: &MessageId) -> Result<String, StoreError> {
+    Ok(format!(
+        "{MESSAGE_SK_PREFIX}{ordered_at}#{}",
+        last_segment("message id", id.as_str())?
+    ))
+}
+
+pub(crate) fn conversations_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}CONVS", tenant_prefix(tenant)?))
+}
+
+pub(crate) fn contact_pk(tenant: &TenantId, contact: &ContactKey) -> Result<String, StoreError> {
+    last_segment("contact", contact.id())?;
+    Ok(format!(
+        "{}CONTACT#{}",
+        tenant_prefix(tenant)?,
+        contact.storage_key()
+    ))
+}
+
+pub(crate) fn message_pointer_pk(tenant: &TenantId, id: &MessageId) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}MSGID#{}",
+        tenant_prefix(tenant)?,
+        last_segment("message id", id.as_str())?
+    ))
+}
+
+/// Holds the wamid's pointer (`PTR`) and any statuses that arrived before it (`PENDING#…`).
+pub(crate) fn wamid_pk(tenant: &TenantId, wamid: &Wamid) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}WAMID#{}",
+        tenant_prefix(tenant)?,
+        last_segment("wamid", wamid.as_str())?
+    ))
+}
+
+pub(crate) fn pending_status_sk(status: MessageStatus) -> String {
+    format!("{PENDING_STATUS_SK_PREFIX}{}", status.as_str())
+}
+
+pub(crate) fn tenant_event_pk(tenant: &TenantId, field: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}EVENTS#{}",
+        tenant_prefix(tenant)?,
+        segment("event field", field)?
+    ))
+}
+
+pub(crate) fn event_sk(event_key: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{EVENT_SK_PREFIX}{}",
+        last_segment("event key", event_key)?
+    ))
+}
+
+pub(crate) fn phone_route_pk(phone_number_id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "PHONE#{}",
+        segment("phone number id", phone_number_id)?
+    ))
+}
+
+pub(crate) fn api_key_pk(key_hash: &str) -> Result<String, StoreError> {
+    let is_sha256_hex = key_hash.len() == 64
+        && key_hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    // Refusing anything but a lowercase SHA-256 digest keeps a raw key from ever becoming a key.
+    if !is_sha256_hex {
+        return Err(StoreError::InvalidKey {
+            kind: "api key hash",
+            reason: "not a lowercase hex SHA-256 digest",
+        });
+    }
+    Ok(format!("APIKEY#{key_hash}"))
+}
+
+pub(crate) fn unrouted_pk(phone_number_id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "UNROUTED#{}",
+        segment("phone number id", phone_number_id)?
+    ))
+}
+
+pub(crate) fn webhook_idempotency_pk(
+    phone_number_id_or_waba: &str,
+    event_key: &str,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "WHEVT#{}#{}",
+        segment("phone number or WABA id", phone_number_id_or_waba)?,
+        last_segment("event key", event_key)?
+    ))
+}
+
+pub(crate) fn tenant_idempotency_pk(
+    tenant: &TenantId,
+    scope: &str,
+    key: &str,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}IDEM#{}#{}",
+        tenant_prefix(tenant)?,
+        segment("idempotency scope", scope)?,
+        last_segment("idempotency key", key)?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_id_cannot_reach_into_another_tenants_keys() {
+        assert!(tenant_pk(&TenantId::from("acme#CONV")).is_err());
+        assert!(tenant_pk(&TenantId::from("")).is_err());
+        let a = conversation_pk(&TenantId::from("acme"), &ConversationId::new("conv_1")).unwrap();
+        assert!(a.starts_with(&tenant_prefix(&TenantId::from("acme")).unwrap()));
+        assert!(!a.starts_with(&tenant_prefix(&TenantId::from("acm")).unwrap()));
+    }
+
+    #[test]
+    fn only_a_sha256_digest_is_accepted_as_api_key_hash() {
+        assert!(api_key_pk(&"ab".repeat(32)).is_ok());
+        assert!(api_key_pk("sk_live_raw_key").is_err());
+        assert!(api_key_pk(&"AB".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn webhook_keys_cannot_be_ambiguous() {
+        assert!(webhook_idempotency_pk("1#2", "3").is_err());
+        assert_eq!(webhook_idempotency_pk("12", "a#b").unwrap(), "WHEVT#12#a#b");
+    }
+}

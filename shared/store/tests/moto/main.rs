@@ -1,0 +1,12 @@
+//! The store against the real DynamoDB API, served by moto. Run under `scripts/with-moto.sh`.
+
+mod common;
+mod directory;
+mod idempotency;
+mod inbound;
+mod outbound;
+mod reads;
+mod statuses;
+mod tenancy;
+mod unrouted;
+mod wire;
