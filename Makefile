@@ -43,10 +43,15 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The host's target triple, named explicitly: cargo-lambda (under `sam build`) always passes
+# --target, and a test build made for the same explicit triple is one it can reuse instead of
+# compiling the whole workspace a second time.
+HOST_TARGET := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+
 # Unit, conformance and end-to-end tests share one moto server, started and stopped here;
 # every end-to-end test provisions its own uniquely-prefixed resources from template.yaml.
 e2e-test: $(MOTO_VENV)/.installed
-	scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
+	CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
 
 template-check: $(TOOLS_VENV)/.installed
 	scripts/check-template.sh

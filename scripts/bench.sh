@@ -3,18 +3,18 @@
 # signed requests, and the size of the webhook Lambda's bootstrap. Prints a table and writes
 # target/bench/report.json.
 #
-# Both sides count updates (webhook bodies) per second of their thread's CPU time in rounds
-# and keep the best round, as timeit does: on a shared machine other load only ever slows a
-# round down. The two alternate BENCH_RUNS times (default 3), and the best of all their rounds
-# is compared; medians are recorded beside. BENCH_SECONDS (default 5) is the measuring time
-# of each Rust run and each pywa run.
+# Both sides count updates (webhook bodies) per second of their thread's CPU time, the median
+# of ten rounds per run. The machine is shared and its load drifts, so the two sides alternate
+# BENCH_PAIRS times (default 5): each Rust run is compared with the pywa run right after it,
+# and the verdict uses the median of those pairwise ratios. BENCH_SECONDS (default 3) is the
+# measuring time of each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=target/bench
 python=.venv/bench/bin/python
-seconds="${BENCH_SECONDS:-5}"
-runs="${BENCH_RUNS:-3}"
+seconds="${BENCH_SECONDS:-3}"
+pairs="${BENCH_PAIRS:-5}"
 app_secret="switchboard-bench-app-secret"
 ratio_target=20
 size_target_mb=10
@@ -29,8 +29,8 @@ rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/report.json
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
 
-for i in $(seq 1 "$runs"); do
-  echo "run $i/$runs"
+for i in $(seq 1 "$pairs"); do
+  echo "pair $i/$pairs"
   cargo bench -q -p switchboard-meta --bench webhook_throughput -- \
     --seconds "$seconds" --app-secret "$app_secret" \
     --corpus-out "$PWD/$out/corpus.jsonl" --json "$PWD/$out/rust-$i.json"
@@ -46,70 +46,68 @@ if ! cargo build -q --release -p switchboard-webhook --bin webhook > "$out/webho
   bootstrap=""
 fi
 
-OUT="$out" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_target_mb" \
+OUT="$out" PAIRS="$pairs" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_target_mb" \
   BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" python3 - <<'PY'
-import glob, json, os, shutil, statistics, subprocess, tempfile
+import json, os, shutil, statistics, subprocess, tempfile
 
 out = os.environ["OUT"]
+pairs = int(os.environ["PAIRS"])
 ratio_target = float(os.environ["RATIO_TARGET"])
 size_target_mb = float(os.environ["SIZE_TARGET_MB"])
 
-def runs(side):
-    paths = sorted(glob.glob(f"{out}/{side}-*.json"))
-    return [json.load(open(p)) for p in paths]
+def load(side, i):
+    with open(f"{out}/{side}-{i}.json") as f:
+        return json.load(f)
 
-def best(results, key):
-    return max(r[key] for r in results)
-
-def median(results, key):
-    return statistics.median(r[key] for r in results)
-
-rust, pywa = runs("rust"), runs("pywa")
-rust_rate = best(rust, "updates_per_second")
-pywa_rate = best(pywa, "updates_per_second")
-ratio = rust_rate / pywa_rate
+rust = [load("rust", i) for i in range(1, pairs + 1)]
+pywa = [load("pywa", i) for i in range(1, pairs + 1)]
+ratios = [r["updates_per_second"] / p["updates_per_second"] for r, p in zip(rust, pywa)]
+ratio = statistics.median(ratios)
+rust_rate = statistics.median(r["updates_per_second"] for r in rust)
+pywa_rate = statistics.median(p["updates_per_second"] for p in pywa)
+med = lambda key: statistics.median(r[key] for r in rust)
 
 bootstrap = os.environ["BOOTSTRAP"]
 size = {"path": "target/release/webhook", "status": os.environ["SIZE_STATUS"],
         "target_mb": size_target_mb, "bytes": None, "mb": None, "met": None}
 if bootstrap and os.path.exists(bootstrap):
-    stripped = bootstrap
+    measured = bootstrap
     # The release profile strips already; strip a copy anyway so the number is the stripped one.
     if shutil.which("strip"):
-        tmp = tempfile.NamedTemporaryFile(delete=False)
-        tmp.close()
-        subprocess.run(["strip", "-o", tmp.name, bootstrap], check=True)
-        stripped = tmp.name
-    size["bytes"] = os.path.getsize(stripped)
+        with tempfile.NamedTemporaryFile(delete=False) as tmp:
+            measured = tmp.name
+        subprocess.run(["strip", "-o", measured, bootstrap], check=True)
+    size["bytes"] = os.path.getsize(measured)
     size["mb"] = size["bytes"] / 1e6
     size["met"] = size["mb"] <= size_target_mb
-    if stripped != bootstrap:
-        os.unlink(stripped)
+    if measured != bootstrap:
+        os.unlink(measured)
 
 report = {
     "clock": rust[0]["clock"],
     "cases": rust[0]["cases"],
     "events": rust[0]["events"],
-    "runs": len(rust),
+    "pairs": pairs,
     "rust": {
         "updates_per_second": rust_rate,
-        "median_updates_per_second": median(rust, "median_updates_per_second"),
         "ns_per_update": 1e9 / rust_rate,
-        "verify_only_updates_per_second": best(rust, "verify_only_updates_per_second"),
-        "parse_route_only_updates_per_second": best(rust, "parse_route_only_updates_per_second"),
-        "naive_updates_per_second": best(rust, "naive_updates_per_second"),
+        "verify_only_updates_per_second": med("verify_only_updates_per_second"),
+        "parse_route_only_updates_per_second": med("parse_route_only_updates_per_second"),
+        "naive_updates_per_second": med("naive_updates_per_second"),
         "runs": [r["updates_per_second"] for r in rust],
+        "best_round_updates_per_second": max(r["best_round_updates_per_second"] for r in rust),
     },
     "pywa": {
         "version": pywa[0]["pywa_version"],
         "python": pywa[0]["python"],
         "updates_per_second": pywa_rate,
-        "median_updates_per_second": median(pywa, "median_updates_per_second"),
-        "runs": [r["updates_per_second"] for r in pywa],
+        "runs": [p["updates_per_second"] for p in pywa],
+        "best_round_updates_per_second": max(p["best_round_updates_per_second"] for p in pywa),
         "cases_without_typed_handler": pywa[0]["cases_without_typed_handler"],
     },
     "ratio": ratio,
-    "median_ratio": median(rust, "median_updates_per_second") / median(pywa, "median_updates_per_second"),
+    "pair_ratios": ratios,
+    "naive_ratio": med("naive_updates_per_second") / pywa_rate,
     "ratio_target": ratio_target,
     "ratio_met": ratio >= ratio_target,
     "bootstrap": size,
@@ -120,16 +118,16 @@ with open(f"{out}/report.json", "w") as f:
 met = lambda ok: "met" if ok else "NOT met"
 r = report["rust"]
 print()
-print(f"Webhook verify + parse + route, one core, {report['cases']} conformance cases "
-      f"(updates/s of {report['clock']}, best round of {report['runs']} runs)")
+print(f"Webhook verify + parse + route, one core, {report['cases']} conformance cases")
+print(f"(updates per second of {report['clock']}; medians over {pairs} alternating runs)")
 print(f"  {'Rust (switchboard-meta)':<28}{rust_rate:>12,.0f}")
 print(f"  {'pywa ' + report['pywa']['version']:<28}{pywa_rate:>12,.0f}")
 print(f"  {'ratio':<28}{ratio:>11.1f}x   target >= {ratio_target:.0f}x: {met(report['ratio_met'])}")
-print(f"  (ratio of median rounds: {report['median_ratio']:.1f}x)")
+print(f"  pairwise ratios: {', '.join(f'{x:.1f}x' for x in ratios)}")
 print(f"  Rust parts: verify {r['verify_only_updates_per_second']:,.0f}/s, "
       f"parse+route {r['parse_route_only_updates_per_second']:,.0f}/s; naive Rust "
       f"(per-request HMAC + serde_json::Value) {r['naive_updates_per_second']:,.0f}/s = "
-      f"{r['naive_updates_per_second'] / pywa_rate:.1f}x pywa")
+      f"{report['naive_ratio']:.1f}x pywa")
 skipped = len(report["pywa"]["cases_without_typed_handler"])
 if skipped:
     print(f"  ({skipped} cases reach only pywa's raw-update handler: it has no group handlers and "

@@ -31,7 +31,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { sandbox_statuses: true }
+        Self {
+            sandbox_statuses: true,
+        }
     }
 }
 
@@ -54,7 +56,10 @@ async fn try_spawn(options: Options) -> anyhow::Result<TestStack> {
         "AWS_ENDPOINT_URL is not set: run the end-to-end tests through `make test` (scripts/with-moto.sh starts moto)"
     );
     init_logging();
-    let prefix = format!("e2e-{}", &ulid::Ulid::new().to_string().to_lowercase()[16..]);
+    let prefix = format!(
+        "e2e-{}",
+        &ulid::Ulid::new().to_string().to_lowercase()[16..]
+    );
     let settings = DevSettings {
         http_addr: "127.0.0.1:0".into(),
         sandbox_addr: Some("127.0.0.1:0".into()),
@@ -80,13 +85,17 @@ async fn try_spawn(options: Options) -> anyhow::Result<TestStack> {
     };
     let sdk = switchboard_platform::aws::load_sdk_config().await;
     let stack = switchboard_dev::start(settings, sdk).await?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()?;
     Ok(TestStack { stack, http })
 }
 
 fn init_logging() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_test_writer()
         .try_init();
 }
@@ -102,7 +111,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -110,7 +122,13 @@ where
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// A text message body exactly as Meta sends it.
-pub fn text_message_webhook(phone_number_id: &str, from: &str, wamid: &str, timestamp: i64, body: &str) -> Value {
+pub fn text_message_webhook(
+    phone_number_id: &str,
+    from: &str,
+    wamid: &str,
+    timestamp: i64,
+    body: &str,
+) -> Value {
     json!({
         "object": "whatsapp_business_account",
         "entry": [{
@@ -152,7 +170,11 @@ impl TestStack {
     }
 
     pub fn sandbox_url(&self) -> &str {
-        self.stack.sandbox.as_ref().map(|s| s.base_url.as_str()).unwrap_or_default()
+        self.stack
+            .sandbox
+            .as_ref()
+            .map(|s| s.base_url.as_str())
+            .unwrap_or_default()
     }
 
     pub fn config(&self) -> switchboard_platform::Config {
@@ -198,8 +220,17 @@ impl TestStack {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn api_post(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> (reqwest::StatusCode, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.base())).bearer_auth(API_KEY).json(body);
+    pub async fn api_post(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base()))
+            .bearer_auth(API_KEY)
+            .json(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -216,7 +247,11 @@ impl TestStack {
             .send()
             .await
             .expect("sandbox reachable");
-        assert!(res.status().is_success(), "sandbox {path} answered {}", res.status());
+        assert!(
+            res.status().is_success(),
+            "sandbox {path} answered {}",
+            res.status()
+        );
         res.json().await.unwrap_or(Value::Null)
     }
 
@@ -247,7 +282,9 @@ impl TestStack {
     }
 
     pub async fn messages(&self, conversation: &str) -> Vec<Value> {
-        let (status, body) = self.api_get(&format!("/v1/conversations/{conversation}/messages")).await;
+        let (status, body) = self
+            .api_get(&format!("/v1/conversations/{conversation}/messages"))
+            .await;
         assert_eq!(status, 200, "{body}");
         body["data"].as_array().cloned().unwrap_or_default()
     }
@@ -290,10 +327,18 @@ impl TestStack {
             .await
             .expect("queue attributes");
         let attrs = out.attributes().cloned().unwrap_or_default();
-        [A::ApproximateNumberOfMessages, A::ApproximateNumberOfMessagesNotVisible]
-            .iter()
-            .map(|a| attrs.get(a).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0))
-            .sum()
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .map(|a| {
+            attrs
+                .get(a)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
     }
 
     pub async fn quarantined(&self) -> Vec<String> {
@@ -301,6 +346,9 @@ impl TestStack {
             switchboard_platform::aws::s3_client(&self.stack.sdk),
             self.config().data_bucket,
         );
-        q.list(100).await.context("listing quarantine").expect("quarantine list")
+        q.list(100)
+            .await
+            .context("listing quarantine")
+            .expect("quarantine list")
     }
 }

@@ -7,7 +7,12 @@ use switchboard_e2e::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn requests_without_a_valid_key_are_refused() {
     let t = spawn_stack().await;
-    let health = t.http.get(format!("{}/healthz", t.base())).send().await.expect("reachable");
+    let health = t
+        .http
+        .get(format!("{}/healthz", t.base()))
+        .send()
+        .await
+        .expect("reachable");
     assert_eq!(health.status(), 200, "health needs no key");
 
     for key in [None, Some("sk_wrong")] {
@@ -18,7 +23,9 @@ async fn requests_without_a_valid_key_are_refused() {
         let res = req.send().await.expect("reachable");
         assert_eq!(res.status(), 401);
         assert_eq!(
-            res.headers().get("content-type").and_then(|v| v.to_str().ok()),
+            res.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some("application/problem+json")
         );
     }
@@ -28,14 +35,38 @@ async fn requests_without_a_valid_key_are_refused() {
 async fn invalid_messages_are_refused_naming_the_field() {
     let t = spawn_stack().await;
     let cases = [
-        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567" }), "text"),
-        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "text": { "body": "  " } }), "text.body"),
-        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "call me", "text": { "body": "x" } }), "to"),
-        (json!({ "to": "15551234567", "text": { "body": "x" } }), "phone_number_id"),
-        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "type": "image", "text": { "body": "x" } }), "type"),
-        (json!({ "phone_number_id": "123", "to": "15551234567", "text": { "body": "x" } }), "phone_number_id"),
-        (json!({ "conversation_id": "conv_nope", "text": { "body": "x" } }), "conversation_id"),
-        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "text": { "body": "x".repeat(4097) } }), "text.body"),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567" }),
+            "text",
+        ),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "text": { "body": "  " } }),
+            "text.body",
+        ),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "call me", "text": { "body": "x" } }),
+            "to",
+        ),
+        (
+            json!({ "to": "15551234567", "text": { "body": "x" } }),
+            "phone_number_id",
+        ),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "type": "image", "text": { "body": "x" } }),
+            "type",
+        ),
+        (
+            json!({ "phone_number_id": "123", "to": "15551234567", "text": { "body": "x" } }),
+            "phone_number_id",
+        ),
+        (
+            json!({ "conversation_id": "conv_nope", "text": { "body": "x" } }),
+            "conversation_id",
+        ),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "text": { "body": "x".repeat(4097) } }),
+            "text.body",
+        ),
     ];
     for (body, field) in cases {
         let (status, problem) = t.api_post("/v1/messages", &body, &[]).await;
@@ -44,7 +75,10 @@ async fn invalid_messages_are_refused_naming_the_field() {
             .as_array()
             .map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect())
             .unwrap_or_default();
-        assert!(fields.contains(&field), "{body} should name {field}: {problem}");
+        assert!(
+            fields.contains(&field),
+            "{body} should name {field}: {problem}"
+        );
     }
     let res = t
         .http
@@ -56,20 +90,29 @@ async fn invalid_messages_are_refused_naming_the_field() {
         .await
         .expect("reachable");
     assert_eq!(res.status(), 400);
-    assert!(t.sandbox_sent().await.is_empty(), "nothing invalid was sent");
+    assert!(
+        t.sandbox_sent().await.is_empty(),
+        "nothing invalid was sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_retried_request_with_the_same_idempotency_key_sends_once() {
     let t = spawn_stack().await;
     let body = json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551112222", "text": { "body": "only once" } });
-    let (s1, first) = t.api_post("/v1/messages", &body, &[("idempotency-key", "order-42")]).await;
-    let (s2, second) = t.api_post("/v1/messages", &body, &[("idempotency-key", "order-42")]).await;
+    let (s1, first) = t
+        .api_post("/v1/messages", &body, &[("idempotency-key", "order-42")])
+        .await;
+    let (s2, second) = t
+        .api_post("/v1/messages", &body, &[("idempotency-key", "order-42")])
+        .await;
     assert_eq!((s1.as_u16(), s2.as_u16()), (202, 202), "{first} {second}");
     assert_eq!(first["id"], second["id"]);
 
     let other = json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551112222", "text": { "body": "changed" } });
-    let (s3, problem) = t.api_post("/v1/messages", &other, &[("idempotency-key", "order-42")]).await;
+    let (s3, problem) = t
+        .api_post("/v1/messages", &other, &[("idempotency-key", "order-42")])
+        .await;
     assert_eq!(s3, 422, "{problem}");
 
     let id = first["id"].as_str().expect("id");
@@ -97,7 +140,11 @@ async fn a_tenant_cannot_see_or_use_another_tenants_data() {
     let other = switchboard_domain::TenantId::new("globex");
     t.stack
         .store
-        .put_tenant(&switchboard_store::Tenant { id: other.clone(), name: "Globex".into(), created_at: now })
+        .put_tenant(&switchboard_store::Tenant {
+            id: other.clone(),
+            name: "Globex".into(),
+            created_at: now,
+        })
         .await
         .expect("tenant");
     t.stack
@@ -111,8 +158,14 @@ async fn a_tenant_cannot_see_or_use_another_tenants_data() {
         .await
         .expect("key");
 
-    let body = serde_json::to_vec(&text_message_webhook(PHONE_NUMBER_ID, "15559990000", "wamid.ISO1", 1_750_000_000, "private"))
-        .expect("json");
+    let body = serde_json::to_vec(&text_message_webhook(
+        PHONE_NUMBER_ID,
+        "15559990000",
+        "wamid.ISO1",
+        1_750_000_000,
+        "private",
+    ))
+    .expect("json");
     assert_eq!(t.post_signed(&body).await, 200);
     let conversation = t.first_conversation().await;
 
@@ -120,20 +173,42 @@ async fn a_tenant_cannot_see_or_use_another_tenants_data() {
         let http = t.http.clone();
         let url = format!("{}{path}", t.base());
         async move {
-            let res = http.get(url).bearer_auth("sk_test_globex").send().await.expect("reachable");
+            let res = http
+                .get(url)
+                .bearer_auth("sk_test_globex")
+                .send()
+                .await
+                .expect("reachable");
             let status = res.status();
-            (status, res.json::<serde_json::Value>().await.unwrap_or_default())
+            (
+                status,
+                res.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
         }
     };
     let (status, list) = get("/v1/conversations".into()).await;
     assert_eq!(status, 200);
     assert_eq!(list["data"], json!([]), "{list}");
-    assert_eq!(get(format!("/v1/conversations/{conversation}")).await.0, 404);
-    assert_eq!(get(format!("/v1/conversations/{conversation}/messages")).await.0, 404);
+    assert_eq!(
+        get(format!("/v1/conversations/{conversation}")).await.0,
+        404
+    );
+    assert_eq!(
+        get(format!("/v1/conversations/{conversation}/messages"))
+            .await
+            .0,
+        404
+    );
 
     for (body, field) in [
-        (json!({ "conversation_id": conversation, "text": { "body": "hijack" } }), "conversation_id"),
-        (json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15559990000", "text": { "body": "hijack" } }), "phone_number_id"),
+        (
+            json!({ "conversation_id": conversation, "text": { "body": "hijack" } }),
+            "conversation_id",
+        ),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15559990000", "text": { "body": "hijack" } }),
+            "phone_number_id",
+        ),
     ] {
         let res = t
             .http

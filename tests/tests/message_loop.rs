@@ -16,21 +16,32 @@ async fn a_customer_message_is_stored_and_the_reply_is_read() {
         )
         .await;
     assert_eq!(sim["webhook_status"], 200, "{sim}");
-    let wamid = sim["wamid"].as_str().expect("sandbox returns the wamid").to_owned();
+    let wamid = sim["wamid"]
+        .as_str()
+        .expect("sandbox returns the wamid")
+        .to_owned();
 
     let conversation = t.first_conversation().await;
     let inbound = eventually("the customer's message", WAIT, || async {
-        t.messages(&conversation).await.into_iter().find(|m| m["direction"] == "inbound")
+        t.messages(&conversation)
+            .await
+            .into_iter()
+            .find(|m| m["direction"] == "inbound")
     })
     .await;
     assert_eq!(inbound["text"], "Is my order ready?");
     assert_eq!(inbound["wamid"], wamid.as_str());
     assert_eq!(inbound["status"], "received");
 
-    let (_, conv) = t.api_get(&format!("/v1/conversations/{conversation}")).await;
+    let (_, conv) = t
+        .api_get(&format!("/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(conv["profile_name"], "Ada");
     assert_eq!(conv["phone_number_id"], PHONE_NUMBER_ID);
-    assert!(conv["window_expires_at"].is_string(), "the customer's message opens the 24-hour window: {conv}");
+    assert!(
+        conv["window_expires_at"].is_string(),
+        "the customer's message opens the 24-hour window: {conv}"
+    );
 
     let (status, accepted) = t
         .api_post(
@@ -45,7 +56,12 @@ async fn a_customer_message_is_stored_and_the_reply_is_read() {
     let id = accepted["id"].as_str().expect("message id").to_owned();
 
     let read = t.wait_for_status(&id, "read").await;
-    assert!(read["wamid"].as_str().is_some_and(|w| w.starts_with("wamid.")), "{read}");
+    assert!(
+        read["wamid"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("wamid.")),
+        "{read}"
+    );
     for stamp in ["sent_at", "delivered_at", "read_at"] {
         assert!(read[stamp].is_string(), "{stamp} recorded: {read}");
     }
@@ -60,5 +76,8 @@ async fn a_customer_message_is_stored_and_the_reply_is_read() {
 
     let all = t.messages(&conversation).await;
     assert_eq!(all.len(), 2, "{all:?}");
-    assert_eq!(all[0]["direction"], "inbound", "messages are listed oldest first");
+    assert_eq!(
+        all[0]["direction"], "inbound",
+        "messages are listed oldest first"
+    );
 }

@@ -40,7 +40,9 @@ impl ApiKeyAuthenticator {
 impl Authenticator for ApiKeyAuthenticator {
     async fn authenticate(&self, api_key: &str) -> Result<Option<Caller>, Problem> {
         let record = self.store.find_api_key(&hash_api_key(api_key)).await?;
-        Ok(record.map(|r| Caller { tenant: r.tenant_id }))
+        Ok(record.map(|r| Caller {
+            tenant: r.tenant_id,
+        }))
     }
 }
 
@@ -57,6 +59,10 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(Problem::unauthorized)?;
-        state.auth.authenticate(key).await?.ok_or_else(Problem::unauthorized)
+        state
+            .auth
+            .authenticate(key)
+            .await?
+            .ok_or_else(Problem::unauthorized)
     }
 }

@@ -27,7 +27,9 @@ impl PageQuery {
                 .parse::<i32>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| Problem::field("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))),
+                .ok_or_else(|| {
+                    Problem::field("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
+                }),
         }
     }
 }
@@ -75,7 +77,12 @@ pub(crate) async fn messages(
     let conversation = ConversationId::new(id);
     let limit = q.limit()?;
     // A conversation of another tenant is "not found", never "forbidden": no probing.
-    if state.store.get_conversation(&caller.tenant, &conversation).await?.is_none() {
+    if state
+        .store
+        .get_conversation(&caller.tenant, &conversation)
+        .await?
+        .is_none()
+    {
         return Err(Problem::not_found("conversation"));
     }
     let page = state

@@ -31,7 +31,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/v1/conversations", get(conversations::list))
         .route("/v1/conversations/{id}", get(conversations::get_one))
-        .route("/v1/conversations/{id}/messages", get(conversations::messages))
+        .route(
+            "/v1/conversations/{id}/messages",
+            get(conversations::messages),
+        )
         .route("/v1/messages", post(messages::create))
         .route("/v1/messages/{id}", get(messages::get_one))
         .fallback(problem::not_found)

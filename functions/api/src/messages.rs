@@ -76,7 +76,12 @@ pub(crate) async fn create(
                 .ok()
                 .map(str::trim)
                 .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
-                .ok_or_else(|| Problem::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))?;
+                .ok_or_else(|| {
+                    Problem::field(
+                        "Idempotency-Key",
+                        "must be 1 to 255 visible ASCII characters",
+                    )
+                })?;
             Some(IdempotencyKey::Tenant {
                 tenant: caller.tenant.clone(),
                 scope: "api:messages".into(),
@@ -87,11 +92,17 @@ pub(crate) async fn create(
     // The key is bound to the request: the same key with another body is refused.
     let request_hash = hex::encode(Sha256::digest(&body));
     if let Some(key) = &idempotency {
-        match state.idempotency.begin(key, state.clock.now(), IDEMPOTENCY_CLAIM_FOR).await? {
+        match state
+            .idempotency
+            .begin(key, state.clock.now(), IDEMPOTENCY_CLAIM_FOR)
+            .await?
+        {
             Begin::Started => {}
             Begin::Completed { response } => return replay(response.as_deref(), &request_hash),
             Begin::InProgress => {
-                return Err(Problem::conflict("a request with this Idempotency-Key is in progress"));
+                return Err(Problem::conflict(
+                    "a request with this Idempotency-Key is in progress",
+                ));
             }
         }
     }
@@ -100,7 +111,9 @@ pub(crate) async fn create(
     if let Some(key) = &idempotency {
         match &result {
             Ok(accepted) => {
-                let stored = serde_json::json!({ "request_hash": request_hash, "response": accepted }).to_string();
+                let stored =
+                    serde_json::json!({ "request_hash": request_hash, "response": accepted })
+                        .to_string();
                 if let Err(e) = state
                     .idempotency
                     .complete(key, Some(&stored), state.clock.now(), IDEMPOTENCY_KEEP_FOR)
@@ -132,10 +145,19 @@ fn replay(stored: Option<&str>, request_hash: &str) -> Result<Response, Problem>
     if stored.request_hash != request_hash {
         return Err(Problem::unprocessable_key());
     }
-    Ok((StatusCode::ACCEPTED, [("idempotent-replayed", "true")], Json(stored.response)).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        [("idempotent-replayed", "true")],
+        Json(stored.response),
+    )
+        .into_response())
 }
 
-async fn accept(state: &ApiState, caller: &Caller, request: CreateMessage) -> Result<Accepted, Problem> {
+async fn accept(
+    state: &ApiState,
+    caller: &Caller,
+    request: CreateMessage,
+) -> Result<Accepted, Problem> {
     let v = validate(state, caller, request).await?;
     let message_id = MessageId::generate();
     let body_json = serde_json::json!({
@@ -159,8 +181,12 @@ async fn accept(state: &ApiState, caller: &Caller, request: CreateMessage) -> Re
         )
         .await?;
     let conversation_id = match recorded {
-        switchboard_store::Recorded::New { conversation_id, .. }
-        | switchboard_store::Recorded::Duplicate { conversation_id, .. } => conversation_id,
+        switchboard_store::Recorded::New {
+            conversation_id, ..
+        }
+        | switchboard_store::Recorded::Duplicate {
+            conversation_id, ..
+        } => conversation_id,
     };
     let job = OutboundJob {
         tenant_id: caller.tenant.clone(),
@@ -168,14 +194,22 @@ async fn accept(state: &ApiState, caller: &Caller, request: CreateMessage) -> Re
     };
     let job_json = serde_json::to_string(&job).map_err(|e| Problem::internal(&e))?;
     let group = OutboundJob::group_id(&caller.tenant, &v.to.storage_key());
-    if let Err(e) = state.outbound_queue.send_fifo(&job_json, &group, message_id.as_str()).await {
+    if let Err(e) = state
+        .outbound_queue
+        .send_fifo(&job_json, &group, message_id.as_str())
+        .await
+    {
         // The message is stored as queued but will not be sent: record that, answer 503.
         let error = switchboard_store::DeliveryError {
             code: 0,
             title: Some("Could not be queued".into()),
             details: None,
         };
-        if let Err(mark) = state.store.mark_failed(&caller.tenant, &message_id, &error, state.clock.now()).await {
+        if let Err(mark) = state
+            .store
+            .mark_failed(&caller.tenant, &message_id, &error, state.clock.now())
+            .await
+        {
             tracing::error!(error = %mark, "could not mark an unqueued message failed");
         }
         return Err(Problem::unavailable(&e));
@@ -188,7 +222,11 @@ async fn accept(state: &ApiState, caller: &Caller, request: CreateMessage) -> Re
     })
 }
 
-async fn validate(state: &ApiState, caller: &Caller, r: CreateMessage) -> Result<Validated, Problem> {
+async fn validate(
+    state: &ApiState,
+    caller: &Caller,
+    r: CreateMessage,
+) -> Result<Validated, Problem> {
     let mut errors = Vec::new();
     let mut err = |field: &str, message: &str| {
         errors.push(FieldError {
@@ -213,21 +251,32 @@ async fn validate(state: &ApiState, caller: &Caller, r: CreateMessage) -> Result
 
     let target = match (&r.conversation_id, &r.phone_number_id, &r.to) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            err("conversation_id", "give either conversation_id or phone_number_id and to, not both");
+            err(
+                "conversation_id",
+                "give either conversation_id or phone_number_id and to, not both",
+            );
             None
         }
         (Some(c), None, None) => Some(Target::Conversation(ConversationId::new(c.clone()))),
         (None, p, t) => {
             if p.as_deref().is_none_or(|p| p.trim().is_empty()) {
-                err("phone_number_id", "is required when conversation_id is not given");
+                err(
+                    "phone_number_id",
+                    "is required when conversation_id is not given",
+                );
             }
             let to = t.as_deref().map(str::trim).unwrap_or_default();
             let recipient = parse_recipient(to);
             if recipient.is_none() {
-                err("to", "must be a phone number in international format (digits, optional +) or a business-scoped user id");
+                err(
+                    "to",
+                    "must be a phone number in international format (digits, optional +) or a business-scoped user id",
+                );
             }
             match (p, recipient) {
-                (Some(p), Some(to)) if !p.trim().is_empty() => Some(Target::Direct(PhoneNumberId::new(p.trim()), to)),
+                (Some(p), Some(to)) if !p.trim().is_empty() => {
+                    Some(Target::Direct(PhoneNumberId::new(p.trim()), to))
+                }
                 _ => None,
             }
         }
@@ -255,7 +304,10 @@ async fn validate(state: &ApiState, caller: &Caller, r: CreateMessage) -> Result
                 .await?
                 .is_some_and(|route| route.tenant_id == caller.tenant);
             if !owned {
-                return Err(Problem::field("phone_number_id", "is not a phone number of this account"));
+                return Err(Problem::field(
+                    "phone_number_id",
+                    "is not a phone number of this account",
+                ));
             }
             (pnid, to)
         }
@@ -306,13 +358,28 @@ mod tests {
 
     #[test]
     fn recipients_are_phone_numbers_or_bsuids() {
-        assert_eq!(parse_recipient("+15551234567"), Some(ContactKey::WaId("15551234567".into())));
-        assert_eq!(parse_recipient("15551234567"), Some(ContactKey::WaId("15551234567".into())));
+        assert_eq!(
+            parse_recipient("+15551234567"),
+            Some(ContactKey::WaId("15551234567".into()))
+        );
+        assert_eq!(
+            parse_recipient("15551234567"),
+            Some(ContactKey::WaId("15551234567".into()))
+        );
         assert_eq!(
             parse_recipient("US.13491208655302741918"),
             Some(ContactKey::UserId("US.13491208655302741918".into()))
         );
-        for bad in ["", "+", "12345", "1555-123", "hello", "us.123", "US.", "1234567890123456"] {
+        for bad in [
+            "",
+            "+",
+            "12345",
+            "1555-123",
+            "hello",
+            "us.123",
+            "US.",
+            "1234567890123456",
+        ] {
             assert_eq!(parse_recipient(bad), None, "{bad}");
         }
     }

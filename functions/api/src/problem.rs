@@ -40,7 +40,11 @@ impl Problem {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "The request is invalid");
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/validation",
+            "The request is invalid",
+        );
         p.detail = Some(
             errors
                 .iter()
@@ -60,15 +64,25 @@ impl Problem {
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "/problems/malformed-request", "The request body is not valid JSON").detail(detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/malformed-request",
+            "The request body is not valid JSON",
+        )
+        .detail(detail)
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "/problems/unauthorized", "A valid API key is required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/unauthorized",
+            "A valid API key is required",
+        )
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found").detail(format!("{what} not found"))
+        Self::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
+            .detail(format!("{what} not found"))
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
@@ -86,12 +100,20 @@ impl Problem {
     /// Internal details are logged, never returned.
     pub fn internal(error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Something went wrong on our side")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "/problems/internal",
+            "Something went wrong on our side",
+        )
     }
 
     pub fn unavailable(error: &dyn std::fmt::Display) -> Self {
         tracing::warn!(%error, "dependency unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "/problems/unavailable", "Temporarily unavailable, retry later")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "/problems/unavailable",
+            "Temporarily unavailable, retry later",
+        )
     }
 }
 
@@ -108,7 +130,12 @@ impl From<switchboard_store::StoreError> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], Json(self)).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            Json(self),
+        )
+            .into_response()
     }
 }
 

@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    MessageRecorded { duplicate: bool },
+    MessageRecorded {
+        duplicate: bool,
+    },
     Status(StatusApplied),
     /// Kept as a tenant event: non-message changes, statuses we do not track, messages
     /// without a sender.
@@ -36,7 +38,10 @@ impl ApplyError {
     }
 }
 
-pub async fn apply_event(state: &InboundState, event: &WebhookEvent) -> Result<Applied, ApplyError> {
+pub async fn apply_event(
+    state: &InboundState,
+    event: &WebhookEvent,
+) -> Result<Applied, ApplyError> {
     let now = state.clock.now();
     // Template, account and other WABA-level changes carry no phone number; they are kept
     // under the WABA until WABA routing exists.
@@ -50,7 +55,10 @@ pub async fn apply_event(state: &InboundState, event: &WebhookEvent) -> Result<A
     };
     let Some(route) = route else {
         let json = serde_json::to_string(event)?;
-        state.store.keep_unrouted(&route_key, &event.key, &json, now).await?;
+        state
+            .store
+            .keep_unrouted(&route_key, &event.key, &json, now)
+            .await?;
         tracing::warn!(phone_number_id = %route_key, key = %event.key, "event for an unknown phone number kept");
         return Ok(Applied::Unrouted);
     };
@@ -60,7 +68,16 @@ pub async fn apply_event(state: &InboundState, event: &WebhookEvent) -> Result<A
 
     match &event.payload {
         EventPayload::Message { contact, message } => {
-            record_message(state, tenant, &route.phone_number_id, contact.as_ref(), message, event, now).await
+            record_message(
+                state,
+                tenant,
+                &route.phone_number_id,
+                contact.as_ref(),
+                message,
+                event,
+                now,
+            )
+            .await
         }
         EventPayload::Status(status) => apply_status(state, tenant, status, event, now).await,
         EventPayload::Other { value } => {
@@ -84,7 +101,10 @@ async fn record_message(
 ) -> Result<Applied, ApplyError> {
     let Some(sender) = message.sender() else {
         let json = serde_json::to_string(event)?;
-        state.store.record_tenant_event(tenant, &event.key, &event.field, &json, now).await?;
+        state
+            .store
+            .record_tenant_event(tenant, &event.key, &event.field, &json, now)
+            .await?;
         tracing::warn!(wamid = %message.id, "message without a sender kept raw");
         return Ok(Applied::KeptRaw);
     };

@@ -6,7 +6,7 @@ mod apply;
 mod init;
 mod routing;
 
-pub use apply::{ApplyError, Applied, apply_event};
+pub use apply::{Applied, ApplyError, apply_event};
 pub use init::init;
 pub use routing::RouteCache;
 

@@ -10,7 +10,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let state = switchboard_inbound::init(&config, &sdk);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, lambda_runtime::Error>(switchboard_inbound::handle_batch(&state, event.payload).await) }
+        async move {
+            Ok::<_, lambda_runtime::Error>(
+                switchboard_inbound::handle_batch(&state, event.payload).await,
+            )
+        }
     }))
     .await
 }

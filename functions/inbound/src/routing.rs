@@ -26,11 +26,15 @@ impl RouteCache {
         if let Some(hit) = self.cached(pnid) {
             return Ok(hit);
         }
-        let route = self.store.find_phone_route(&PhoneNumberId::from(pnid)).await?;
+        let route = self
+            .store
+            .find_phone_route(&PhoneNumberId::from(pnid))
+            .await?;
         // Misses are not cached: the number may be connected any moment, and its events
         // should route as soon as it is.
         if route.is_some() {
-            self.lock().insert(pnid.to_owned(), (Instant::now(), route.clone()));
+            self.lock()
+                .insert(pnid.to_owned(), (Instant::now(), route.clone()));
         }
         Ok(route)
     }

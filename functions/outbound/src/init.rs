@@ -23,7 +23,11 @@ pub enum InitError {
 }
 
 pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>, InitError> {
-    let meta = secrets::load_meta_secrets(&aws_sdk_secretsmanager::Client::new(sdk), &config.meta_secret_id).await?;
+    let meta = secrets::load_meta_secrets(
+        &aws_sdk_secretsmanager::Client::new(sdk),
+        &config.meta_secret_id,
+    )
+    .await?;
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let http = reqwest::Client::builder()
         .timeout(GRAPH_TIMEOUT)

@@ -40,7 +40,11 @@ pub async fn handle_batch(state: &OutboundState, event: SqsEvent) -> SqsBatchRes
     let mut failures = Vec::new();
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
+        let group = record
+            .attributes
+            .get("MessageGroupId")
+            .cloned()
+            .unwrap_or_default();
         if failed_groups.contains(&group) {
             failures.push(id);
             continue;
@@ -74,7 +78,8 @@ async fn process(state: &OutboundState, record: &SqsMessage) -> bool {
         tracing::error!(message_id = ?record.message_id, "outbound record is not a job; leaving it for the DLQ");
         return false;
     };
-    let span = tracing::info_span!("outbound_job", tenant = %job.tenant_id, message = %job.message_id);
+    let span =
+        tracing::info_span!("outbound_job", tenant = %job.tenant_id, message = %job.message_id);
     let _guard = span.enter();
     match send_job(state, &job).await {
         Ok(outcome) => {

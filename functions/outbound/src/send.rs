@@ -16,11 +16,17 @@ const REMEMBER_SEND_FOR: TimeDuration = TimeDuration::days(7);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
-    Sent { wamid: String },
+    Sent {
+        wamid: String,
+    },
     /// Sent by an earlier delivery of this job; its record was completed.
     AlreadySent,
-    Failed { code: i64 },
-    Denied { reason: String },
+    Failed {
+        code: i64,
+    },
+    Denied {
+        reason: String,
+    },
     /// The message is gone or no longer queued.
     Skipped,
 }
@@ -28,7 +34,10 @@ pub enum SendOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error("retryable: {reason}")]
-    Retryable { reason: String, after: Option<Duration> },
+    Retryable {
+        reason: String,
+        after: Option<Duration>,
+    },
     #[error(transparent)]
     Internal(#[from] StoreError),
 }
@@ -69,7 +78,10 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
         }
     }
     if message.status != MessageStatus::Queued {
-        state.sends.complete(&key, None, now, REMEMBER_SEND_FOR).await?;
+        state
+            .sends
+            .complete(&key, None, now, REMEMBER_SEND_FOR)
+            .await?;
         return Ok(SendOutcome::Skipped);
     }
 
@@ -82,13 +94,24 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
                 .await?;
             state
                 .store
-                .mark_sent(tenant, &job.message_id, &Wamid::new(wamid.clone()), state.clock.now())
+                .mark_sent(
+                    tenant,
+                    &job.message_id,
+                    &Wamid::new(wamid.clone()),
+                    state.clock.now(),
+                )
                 .await?;
             Ok(SendOutcome::Sent { wamid })
         }
         Ok(NotSent(error, outcome)) => {
-            state.store.mark_failed(tenant, &job.message_id, &error, state.clock.now()).await?;
-            state.sends.complete(&key, None, state.clock.now(), REMEMBER_SEND_FOR).await?;
+            state
+                .store
+                .mark_failed(tenant, &job.message_id, &error, state.clock.now())
+                .await?;
+            state
+                .sends
+                .complete(&key, None, state.clock.now(), REMEMBER_SEND_FOR)
+                .await?;
             Ok(outcome)
         }
         Err(retry) => {
@@ -133,7 +156,10 @@ async fn gate_and_send(
             DeliveryError {
                 code: 0,
                 title: Some("Unsupported message".into()),
-                details: Some(format!("message type {} cannot be sent yet", message.message_type)),
+                details: Some(format!(
+                    "message type {} cannot be sent yet",
+                    message.message_type
+                )),
             },
             SendOutcome::Failed { code: 0 },
         ));
@@ -146,7 +172,11 @@ async fn gate_and_send(
     };
     match state
         .graph
-        .send_message(&state.access_token, message.phone_number_id.as_str(), &outbound)
+        .send_message(
+            &state.access_token,
+            message.phone_number_id.as_str(),
+            &outbound,
+        )
         .await
     {
         Ok(accepted) => Ok(Sent(accepted.wamid)),

@@ -43,7 +43,10 @@ pub fn dedupe_key(event: &WebhookEvent) -> IdempotencyKey {
     }
 }
 
-pub async fn accept_events(state: &WebhookState, events: &[WebhookEvent]) -> Result<Accepted, AcceptError> {
+pub async fn accept_events(
+    state: &WebhookState,
+    events: &[WebhookEvent],
+) -> Result<Accepted, AcceptError> {
     let bodies = events
         .iter()
         .map(|e| {
@@ -78,7 +81,11 @@ pub async fn accept_events(state: &WebhookState, events: &[WebhookEvent]) -> Res
 
     let sent = match first_error {
         Some(e) => Err(AcceptError::from(e)),
-        None => state.inbound_queue.send_all(&to_send).await.map_err(AcceptError::from),
+        None => state
+            .inbound_queue
+            .send_all(&to_send)
+            .await
+            .map_err(AcceptError::from),
     };
     if let Err(e) = sent {
         release(state, &claimed).await;

@@ -27,7 +27,11 @@ pub(crate) async fn verify_subscription(
         return StatusCode::BAD_REQUEST.into_response();
     };
     let token_matches = h.verify_token.as_deref().is_some_and(|given| {
-        bool::from(given.as_bytes().ct_eq(state.verify_token.expose().as_bytes()))
+        bool::from(
+            given
+                .as_bytes()
+                .ct_eq(state.verify_token.expose().as_bytes()),
+        )
     });
     match (h.mode.as_deref(), token_matches, h.challenge) {
         (Some("subscribe"), true, Some(challenge)) => {

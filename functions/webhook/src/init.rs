@@ -4,14 +4,19 @@ use crate::WebhookState;
 use aws_config::SdkConfig;
 use std::sync::Arc;
 use switchboard_domain::SystemClock;
+use switchboard_meta::signature::Verifier;
 use switchboard_platform::secrets::{self, SecretsError};
 use switchboard_platform::{Config, aws, blob::Quarantine, queue::Queue};
 use switchboard_store::IdempotencyStore;
 
 pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<WebhookState>, SecretsError> {
-    let meta = secrets::load_meta_secrets(&aws_sdk_secretsmanager::Client::new(sdk), &config.meta_secret_id).await?;
+    let meta = secrets::load_meta_secrets(
+        &aws_sdk_secretsmanager::Client::new(sdk),
+        &config.meta_secret_id,
+    )
+    .await?;
     Ok(Arc::new(WebhookState {
-        app_secret: meta.app_secret,
+        signature: Verifier::new(meta.app_secret.expose().as_bytes()),
         verify_token: meta.verify_token,
         dedupe: IdempotencyStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
         inbound_queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.inbound_queue_url),

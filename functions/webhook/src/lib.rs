@@ -17,6 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use std::sync::Arc;
 use switchboard_domain::{Clock, Secret};
+use switchboard_meta::signature::Verifier;
 use switchboard_platform::blob::Quarantine;
 use switchboard_platform::queue::Queue;
 use switchboard_store::IdempotencyStore;
@@ -27,7 +28,8 @@ pub const WEBHOOK_PATH: &str = "/webhooks/whatsapp";
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 pub struct WebhookState {
-    pub app_secret: Secret,
+    /// Keyed with the app secret once per container.
+    pub signature: Verifier,
     pub verify_token: Secret,
     pub dedupe: IdempotencyStore,
     pub inbound_queue: Queue,

@@ -15,10 +15,8 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let header = headers
-        .get(signature::HEADER)
-        .and_then(|v| v.to_str().ok());
-    if let Err(e) = signature::verify(state.app_secret.expose().as_bytes(), &body, header) {
+    let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+    if let Err(e) = state.signature.verify(&body, header) {
         tracing::warn!(error = %e, bytes = body.len(), "webhook rejected");
         return match e {
             SignatureError::Missing => StatusCode::UNAUTHORIZED,
@@ -41,7 +39,12 @@ pub(crate) async fn receive(
             StatusCode::OK
         }
         Err(AcceptError::TooLarge { key }) => {
-            quarantine(&state, &body, &format!("event {key} exceeds the queue message limit")).await
+            quarantine(
+                &state,
+                &body,
+                &format!("event {key} exceeds the queue message limit"),
+            )
+            .await
         }
         Err(e) => {
             // Meta retries non-2xx answers with backoff; nothing was acknowledged.

@@ -22,7 +22,10 @@ pub struct ReplayOutcome {
     pub accepted: Accepted,
 }
 
-pub async fn replay_quarantined(state: &WebhookState, key: &str) -> Result<ReplayOutcome, ReplayError> {
+pub async fn replay_quarantined(
+    state: &WebhookState,
+    key: &str,
+) -> Result<ReplayOutcome, ReplayError> {
     let stored = state.quarantine.get(key).await?;
     let notification = webhook::parse(&stored.body).map_err(|e| ReplayError::StillUnparseable {
         key: key.to_owned(),

@@ -33,10 +33,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Up => {
             let stack = start(settings, sdk).await?;
             println!("{}", banner(&stack));
-            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
         }
         Command::QuarantineList | Command::QuarantineReplay { .. } => {
-            let settings = DevSettings { sandbox_addr: None, http_addr: "127.0.0.1:0".into(), ..settings };
+            let settings = DevSettings {
+                sandbox_addr: None,
+                http_addr: "127.0.0.1:0".into(),
+                ..settings
+            };
             let stack = start(settings, sdk.clone()).await?;
             let config = stack.function_config(
                 stack
@@ -51,7 +57,10 @@ async fn main() -> anyhow::Result<()> {
             match cli.command {
                 Command::QuarantineReplay { key } => {
                     let outcome = switchboard_webhook::replay_quarantined(&state, &key).await?;
-                    println!("replayed {key}: {} events, {} enqueued, {} duplicates", outcome.events, outcome.accepted.enqueued, outcome.accepted.duplicates);
+                    println!(
+                        "replayed {key}: {} events, {} enqueued, {} duplicates",
+                        outcome.events, outcome.accepted.enqueued, outcome.accepted.duplicates
+                    );
                 }
                 _ => {
                     for key in state.quarantine.list(1000).await? {

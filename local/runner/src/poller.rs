@@ -10,7 +10,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type BatchHandler = Arc<dyn Fn(SqsEvent) -> Pin<Box<dyn Future<Output = SqsBatchResponse> + Send>> + Send + Sync>;
+pub type BatchHandler =
+    Arc<dyn Fn(SqsEvent) -> Pin<Box<dyn Future<Output = SqsBatchResponse> + Send>> + Send + Sync>;
 
 pub struct QueuePoller {
     pub client: aws_sdk_sqs::Client,
@@ -38,7 +39,11 @@ impl QueuePoller {
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(self.batch_size.clamp(1, 10))
-            .wait_time_seconds(i32::try_from(self.wait.as_secs()).unwrap_or(20).clamp(0, 20))
+            .wait_time_seconds(
+                i32::try_from(self.wait.as_secs())
+                    .unwrap_or(20)
+                    .clamp(0, 20),
+            )
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()
             .await
@@ -91,7 +96,11 @@ impl QueuePoller {
         record.md5_of_body = m.md5_of_body().map(str::to_owned);
         record.attributes = m
             .attributes()
-            .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), v.clone())).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         record.event_source = Some("aws:sqs".into());
         record.event_source_arn = Some(self.queue_arn.clone());

@@ -40,7 +40,10 @@ pub struct DemoTenant {
 }
 
 fn var(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 impl DevSettings {
@@ -52,7 +55,10 @@ impl DevSettings {
             let v: f64 = raw
                 .parse()
                 .map_err(|_| anyhow::anyhow!("{name} must be a number of seconds, got {raw:?}"))?;
-            anyhow::ensure!(v.is_finite() && v >= 0.0, "{name} must be a non-negative number of seconds");
+            anyhow::ensure!(
+                v.is_finite() && v >= 0.0,
+                "{name} must be a non-negative number of seconds"
+            );
             Ok(Duration::from_secs_f64(v))
         };
         Ok(Self {
@@ -71,7 +77,9 @@ impl DevSettings {
                 waba_id: var("DEMO_WABA_ID", "102290129340398"),
                 api_key: var("DEV_API_KEY", "sk_dev_demo_0123456789abcdef"),
             },
-            graph_api_base_url: std::env::var("GRAPH_API_BASE_URL").ok().filter(|v| !v.is_empty()),
+            graph_api_base_url: std::env::var("GRAPH_API_BASE_URL")
+                .ok()
+                .filter(|v| !v.is_empty()),
             graph_api_version: var("GRAPH_API_VERSION", "v23.0"),
             outbound_retry_base: secs("OUTBOUND_RETRY_BASE_SECONDS", "1")?,
             sandbox_status_delay: secs("SANDBOX_STATUS_DELAY_SECONDS", "0.3")?,

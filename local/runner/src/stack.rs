@@ -72,7 +72,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
     let sandbox = match &settings.sandbox_addr {
         None => None,
         Some(addr) => {
-            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding sandbox {addr}"))?;
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding sandbox {addr}"))?;
             let config = meta_sandbox::SandboxConfig {
                 app_secret: settings.app_secret.clone(),
                 webhook_url: webhook_url.clone(),
@@ -105,7 +107,10 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
             prefix: &settings.prefix,
             parameter_overrides: BTreeMap::from([
                 ("GraphApiBaseUrl".to_owned(), graph_base),
-                ("GraphApiVersion".to_owned(), settings.graph_api_version.clone()),
+                (
+                    "GraphApiVersion".to_owned(),
+                    settings.graph_api_version.clone(),
+                ),
                 (
                     "OutboundRetryBaseSeconds".to_owned(),
                     settings.outbound_retry_base.as_secs_f64().to_string(),
@@ -124,12 +129,17 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
 
     let api_config = function_config(&provisioned, api_id)?;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &api_config.table_name);
-    seed_demo_tenant(&store, &settings.demo).await.context("seeding the demo tenant")?;
+    seed_demo_tenant(&store, &settings.demo)
+        .await
+        .context("seeding the demo tenant")?;
 
-    let webhook_state = switchboard_webhook::init(&function_config(&provisioned, webhook_id)?, &sdk).await?;
+    let webhook_state =
+        switchboard_webhook::init(&function_config(&provisioned, webhook_id)?, &sdk).await?;
     let api_state = switchboard_api::init(&api_config, &sdk);
-    let inbound_state = switchboard_inbound::init(&function_config(&provisioned, inbound_id)?, &sdk);
-    let outbound_state = switchboard_outbound::init(&function_config(&provisioned, outbound_id)?, &sdk).await?;
+    let inbound_state =
+        switchboard_inbound::init(&function_config(&provisioned, inbound_id)?, &sdk);
+    let outbound_state =
+        switchboard_outbound::init(&function_config(&provisioned, outbound_id)?, &sdk).await?;
 
     let app = switchboard_webhook::router(webhook_state).merge(switchboard_api::router(api_state));
     let mut tasks = vec![tokio::spawn(async move {

@@ -10,7 +10,10 @@ pub fn window_closes_at(customer_message_at: OffsetDateTime) -> OffsetDateTime {
     customer_message_at + CUSTOMER_SERVICE_WINDOW
 }
 
-pub fn window_is_open(last_customer_message_at: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+pub fn window_is_open(
+    last_customer_message_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> bool {
     last_customer_message_at.is_some_and(|t| now < window_closes_at(t))
 }
 

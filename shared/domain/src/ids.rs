@@ -57,7 +57,10 @@ string_id!(
 
 impl MessageId {
     pub fn generate() -> Self {
-        Self(format!("msg_{}", ulid::Ulid::new().to_string().to_lowercase()))
+        Self(format!(
+            "msg_{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        ))
     }
 }
 
@@ -95,7 +98,8 @@ impl ContactKey {
         if let Some(id) = s.strip_prefix("wa:") {
             Some(ContactKey::WaId(id.to_owned()))
         } else {
-            s.strip_prefix("u:").map(|id| ContactKey::UserId(id.to_owned()))
+            s.strip_prefix("u:")
+                .map(|id| ContactKey::UserId(id.to_owned()))
         }
     }
 
@@ -123,7 +127,10 @@ mod tests {
 
     #[test]
     fn contact_key_round_trips() {
-        for k in [ContactKey::WaId("1555".into()), ContactKey::UserId("US.13491208655302741918".into())] {
+        for k in [
+            ContactKey::WaId("1555".into()),
+            ContactKey::UserId("US.13491208655302741918".into()),
+        ] {
             assert_eq!(ContactKey::parse_storage_key(&k.storage_key()), Some(k));
         }
         assert_eq!(ContactKey::parse_storage_key("x:1"), None);

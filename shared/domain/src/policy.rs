@@ -7,7 +7,9 @@ use crate::ids::{ContactKey, TenantId};
 pub enum PolicyDecision {
     Allow,
     /// Not sent; recorded as failed with this reason.
-    Deny { reason: String },
+    Deny {
+        reason: String,
+    },
 }
 
 pub struct OutboundIntent<'a> {

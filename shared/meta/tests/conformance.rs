@@ -158,7 +158,6 @@ fn every_third_party_case_conforms() {
         cases_on_disk(),
         "not every case on disk was executed"
     );
-    assert_eq!(corpus.spec.len(), 16, "the spec has 16 webhook examples");
 }
 
 fn check_case(case: &Case) -> Result<(), String> {

@@ -37,7 +37,12 @@ impl Quarantine {
     }
 
     /// Stores the raw body; the key sorts by arrival so an operator can replay in order.
-    pub async fn put(&self, body: &[u8], reason: &str, now: OffsetDateTime) -> Result<String, BlobError> {
+    pub async fn put(
+        &self,
+        body: &[u8],
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, BlobError> {
         let key = format!(
             "{QUARANTINE_PREFIX}{:04}/{:02}/{:02}/{}-{}.json",
             now.year(),
@@ -69,7 +74,11 @@ impl Quarantine {
             .send()
             .await
             .map_err(|e| s3_error("list", QUARANTINE_PREFIX, e))?;
-        Ok(out.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect())
+        Ok(out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect())
     }
 
     pub async fn get(&self, key: &str) -> Result<QuarantinedBody, BlobError> {
@@ -115,7 +124,16 @@ fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     // S3 metadata must be ASCII.
-    s[..end].chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).collect()
+    s[..end]
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 fn s3_error<E>(op: &'static str, key: &str, e: E) -> BlobError

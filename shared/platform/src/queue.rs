@@ -72,7 +72,12 @@ impl Queue {
 
     /// FIFO send: one group is delivered in order; the deduplication id makes a repeated send
     /// within SQS's five-minute window a no-op.
-    pub async fn send_fifo(&self, body: &str, group: &str, dedup_id: &str) -> Result<(), QueueError> {
+    pub async fn send_fifo(
+        &self,
+        body: &str,
+        group: &str,
+        dedup_id: &str,
+    ) -> Result<(), QueueError> {
         self.client
             .send_message()
             .queue_url(&self.url)
@@ -86,7 +91,11 @@ impl Queue {
     }
 
     /// Hides a received message for `seconds` more: the backoff of a retryable failure.
-    pub async fn delay_redelivery(&self, receipt_handle: &str, seconds: i32) -> Result<(), QueueError> {
+    pub async fn delay_redelivery(
+        &self,
+        receipt_handle: &str,
+        seconds: i32,
+    ) -> Result<(), QueueError> {
         self.client
             .change_message_visibility()
             .queue_url(&self.url)

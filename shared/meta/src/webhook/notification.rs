@@ -16,15 +16,25 @@ use super::wire::ValueWire;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::fmt;
 
 /// The only `object` a WhatsApp notification carries.
 pub const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
 
 /// A parsed webhook body, borrowing from it. Turn it into work with [`Notification::events`].
-#[derive(Debug)]
 pub struct Notification<'a> {
     pub(crate) body: &'a str,
     pub(crate) entries: Vec<Entry<'a>>,
+}
+
+/// Counts only: the body is customers' personal data and has no place in logs.
+impl fmt::Debug for Notification<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification")
+            .field("entries", &self.entries.len())
+            .field("changes", &self.change_count())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -212,6 +222,7 @@ mod tests {
         assert!(matches!(n.entries[1].changes[0].value, Value::Typed(_)));
         assert!(matches!(n.entries[1].changes[1].value, Value::Absent));
         assert_eq!(n.change_count(), 2);
+        assert_eq!(format!("{n:?}"), "Notification { entries: 2, changes: 2 }");
     }
 
     #[test]

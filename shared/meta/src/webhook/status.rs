@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use switchboard_domain::MessageStatus;
+use switchboard_domain::{ContactKey, MessageStatus};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusUpdate {
@@ -41,8 +41,7 @@ impl StatusUpdate {
     }
 
     /// Who the status is about; a group participant when the message went to a group.
-    pub fn recipient(&self) -> Option<switchboard_domain::ContactKey> {
-        use switchboard_domain::ContactKey;
+    pub fn recipient(&self) -> Option<ContactKey> {
         let (wa_id, user_id) = if self.recipient_participant_id.is_some()
             || self.recipient_participant_user_id.is_some()
         {

@@ -122,6 +122,34 @@ fn unknown_type_is_kept_raw_without_failing_the_batch() {
 }
 
 #[test]
+fn content_is_taken_from_the_member_the_type_names() {
+    let body = messages_body(
+        r#""messages":[
+            {"from":"1","id":"wamid.A","timestamp":"1","image":{"id":"9","caption":"late type"},"type":"image"},
+            {"from":"1","id":"wamid.B","timestamp":"1","type":"text","image":{"id":"9"}},
+            {"from":"1","id":"wamid.C","timestamp":"1","type":"unsupported"}
+        ]"#,
+    );
+    let contents: Vec<MessageContent> = events_of(&body)
+        .into_iter()
+        .map(|e| match e.payload {
+            EventPayload::Message { message, .. } => message.content,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        matches!(&contents[0], MessageContent::Image(m) if m.caption.as_deref() == Some("late type"))
+    );
+    assert_eq!(contents[1], MessageContent::Unknown);
+    assert_eq!(
+        contents[2],
+        MessageContent::Unsupported {
+            unsupported_type: None
+        }
+    );
+}
+
+#[test]
 fn bsuid_only_sender_is_identified_by_user_id() {
     let body = messages_body(
         r#""contacts":[{"profile":{"name":"Ana","username":"@ana"},"user_id":"US.13491208655302741918"}],

@@ -67,7 +67,7 @@ struct ProfileWire<'a> {
 
 impl ContactWire<'_> {
     pub fn to_contact(&self) -> Contact {
-        let owned = |id: &Option<Id<'_>>| id.as_ref().map(|id| id.0.clone().into_owned());
+        let owned = |id: &Option<Id<'_>>| id.as_ref().map(|id| id.0.as_ref().to_owned());
         let profile = self.profile.as_ref();
         Contact {
             wa_id: owned(&self.wa_id),
@@ -75,10 +75,10 @@ impl ContactWire<'_> {
             parent_user_id: owned(&self.parent_user_id),
             profile_name: profile
                 .and_then(|p| p.name.as_ref())
-                .map(|t| t.0.clone().into_owned()),
+                .map(|t| t.0.as_ref().to_owned()),
             username: profile
                 .and_then(|p| p.username.as_ref())
-                .map(|t| t.0.clone().into_owned()),
+                .map(|t| t.0.as_ref().to_owned()),
         }
     }
 }
