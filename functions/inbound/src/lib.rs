@@ -16,6 +16,7 @@ use std::sync::Arc;
 use switchboard_domain::Clock;
 use switchboard_meta::webhook::WebhookEvent;
 use switchboard_store::Store;
+use tracing::Instrument;
 
 pub struct InboundState {
     pub store: Store,
@@ -51,18 +52,30 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
                 return Some(id);
             }
         };
-        let span = tracing::info_span!("inbound_event", key = %event.key, field = %event.field, message_id = %id);
-        let _guard = span.enter();
-        match apply_event(state, &event).await {
-            Ok(applied) => {
-                tracing::debug!(?applied, "event applied");
-                None
-            }
-            Err(e) => {
-                tracing::error!(error = %e, retryable = e.is_retryable(), "event not applied");
-                Some(id)
+        // Instrumented rather than entered: the records run concurrently in one task, and an
+        // entered span would leak onto whichever sibling is polled next. `apply_event` fills
+        // in the tenant once the route is known.
+        let span = tracing::info_span!(
+            "inbound_event",
+            key = %event.key,
+            field = %event.field,
+            message_id = %id,
+            tenant = tracing::field::Empty,
+        );
+        async {
+            match apply_event(state, &event).await {
+                Ok(applied) => {
+                    tracing::debug!(?applied, "event applied");
+                    None
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, retryable = e.is_retryable(), "event not applied");
+                    Some(id)
+                }
             }
         }
+        .instrument(span)
+        .await
     }))
     .await;
     {

@@ -19,6 +19,7 @@ use switchboard_domain::{Clock, Secret};
 use switchboard_meta::graph::GraphClient;
 use switchboard_platform::queue::Queue;
 use switchboard_store::{IdempotencyStore, Store};
+use tracing::Instrument;
 
 pub struct OutboundState {
     pub store: Store,
@@ -78,10 +79,19 @@ async fn process(state: &OutboundState, record: &SqsMessage) -> bool {
         tracing::error!(message_id = ?record.message_id, "outbound record is not a job; leaving it for the DLQ");
         return false;
     };
+    // Instrumented rather than entered: records of a batch run concurrently in one task,
+    // and an entered span would leak onto whichever sibling is polled next.
     let span =
         tracing::info_span!("outbound_job", tenant = %job.tenant_id, message = %job.message_id);
-    let _guard = span.enter();
-    match send_job(state, &job).await {
+    process_job(state, record, &job).instrument(span).await
+}
+
+async fn process_job(
+    state: &OutboundState,
+    record: &SqsMessage,
+    job: &switchboard_domain::jobs::OutboundJob,
+) -> bool {
+    match send_job(state, job).await {
         Ok(outcome) => {
             tracing::info!(?outcome, "outbound job done");
             true
