@@ -38,6 +38,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/messages", post(messages::create))
         .route("/v1/messages/{id}", get(messages::get_one))
         .fallback(problem::not_found)
+        .layer(axum::middleware::from_fn(
+            switchboard_platform::request_span::request_span,
+        ))
         .with_state(state)
 }
 

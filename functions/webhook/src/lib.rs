@@ -44,5 +44,8 @@ pub fn router(state: Arc<WebhookState>) -> Router {
             get(handshake::verify_subscription).post(notification::receive),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(
+            switchboard_platform::request_span::request_span,
+        ))
         .with_state(state)
 }

@@ -5,6 +5,7 @@ pub mod blob;
 pub mod config;
 pub mod metrics;
 pub mod queue;
+pub mod request_span;
 pub mod secrets;
 pub mod telemetry;
 
