@@ -25,15 +25,14 @@ fn read(name: &str) -> String {
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The app secret `.env.example` documents for local runs, which signs the samples.
-fn dev_app_secret() -> String {
-    let env_example =
-        fs::read_to_string(workspace_root().join(".env.example")).expect(".env.example");
-    env_example
-        .lines()
-        .find_map(|line| line.strip_prefix("META_APP_SECRET="))
+/// A default `.env.example` documents for local runs; its app secret signs the samples.
+fn env_example(key: &str) -> String {
+    let text = fs::read_to_string(workspace_root().join(".env.example")).expect(".env.example");
+    let prefix = format!("{key}=");
+    text.lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
         .map(|v| v.trim().trim_matches('"').to_owned())
-        .expect("META_APP_SECRET in .env.example")
+        .unwrap_or_else(|| panic!("{key} in .env.example"))
 }
 
 fn http_request(name: &str) -> lambda_http::Request {
@@ -78,7 +77,7 @@ fn every_sample_is_checked_here() {
 
 #[test]
 fn webhook_samples_are_signed_as_meta_signs_them() {
-    let secret = dev_app_secret();
+    let secret = env_example("META_APP_SECRET");
     for name in [
         "webhook-post-text-message.json",
         "webhook-post-status-read.json",
@@ -104,12 +103,7 @@ fn the_verify_sample_is_a_subscription_handshake_with_the_dev_token() {
     let query = request.uri().query().unwrap_or_default();
     assert!(query.contains("hub.mode=subscribe"), "{query}");
     assert!(query.contains("hub.challenge="), "{query}");
-    let env_example =
-        fs::read_to_string(workspace_root().join(".env.example")).expect(".env.example");
-    let token = env_example
-        .lines()
-        .find_map(|line| line.strip_prefix("META_VERIFY_TOKEN="))
-        .expect("META_VERIFY_TOKEN in .env.example");
+    let token = env_example("META_VERIFY_TOKEN");
     assert!(
         query.contains(&format!("hub.verify_token={token}")),
         "{query}"
