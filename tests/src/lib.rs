@@ -239,6 +239,34 @@ impl TestStack {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Any request to the API: the test key is sent unless `headers` carry an `authorization`
+    /// of their own. Returns the status, the headers and the body as JSON (`Null` if it is not).
+    pub async fn api_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base()));
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            req = req.bearer_auth(API_KEY);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        let res = req.send().await.expect("api reachable");
+        let status = res.status();
+        let headers = res.headers().clone();
+        (status, headers, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn sandbox_post(&self, path: &str, body: &Value) -> Value {
         let res = self
             .http

@@ -129,8 +129,10 @@ async fn unknown_conversations_and_messages_are_not_found() {
     assert_eq!(status, 404, "{problem}");
     let (status, _) = t.api_get("/v1/messages/msg_missing").await;
     assert_eq!(status, 404);
+    // A bad query parameter is a 400 naming it (tests/tests/api_errors.rs has the rest).
     let (status, problem) = t.api_get("/v1/conversations?limit=0").await;
-    assert_eq!(status, 422, "{problem}");
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "limit", "{problem}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -350,6 +350,24 @@ async fn bucket_key_and_secret_exist_as_declared() {
         secret.secret_string(),
         Some(secret_json("first-secret").as_str())
     );
+
+    // The template's own secret gets a random value as GenerateSecretString describes it.
+    let generated = secrets
+        .get_secret_value()
+        .secret_id(&p.resources["CursorSigningKey"].arn)
+        .send()
+        .await
+        .expect("generated secret exists");
+    assert_eq!(
+        generated.name(),
+        Some(format!("{prefix}-cursorsigningkey").as_str())
+    );
+    let value = generated.secret_string().expect("a string value");
+    assert_eq!(value.len(), 64);
+    assert!(
+        value.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "no punctuation"
+    );
 }
 
 #[tokio::test]
@@ -369,6 +387,10 @@ async fn every_function_environment_resolves_to_the_created_resources() {
         let env = &p.function_env[function];
         let names: Vec<&str> = env.keys().map(String::as_str).collect();
         let mut expected = ENV_NAMES.to_vec();
+        if function == "ApiFunction" {
+            // Only the API signs page cursors.
+            expected.push("CURSOR_SECRET_ID");
+        }
         expected.sort_unstable();
         assert_eq!(names, expected, "{function}");
         assert_eq!(env["TABLE_NAME"], r["Table"].name, "{function}");
@@ -399,6 +421,11 @@ async fn every_function_environment_resolves_to_the_created_resources() {
             switchboard_platform::Config::from_map(env).expect("the functions' config loads");
         assert_eq!(config.table_name, r["Table"].name);
     }
+
+    assert_eq!(
+        p.function_env["ApiFunction"]["CURSOR_SECRET_ID"],
+        r["CursorSigningKey"].arn
+    );
 
     let bindings: Vec<(&str, &str, i32, bool, bool)> = p
         .sqs_bindings
@@ -465,6 +492,22 @@ async fn provisioning_twice_reuses_everything_and_updates_the_secret() {
         secret.secret_string(),
         Some(secret_json("rotated-secret").as_str())
     );
+
+    // A generated secret keeps its value, as across stack updates: cursors stay valid.
+    let generated = |p: &Provisioned| {
+        let arn = p.resources["CursorSigningKey"].arn.clone();
+        let client = aws_sdk_secretsmanager::Client::new(&aws);
+        async move {
+            client
+                .get_secret_value()
+                .secret_id(arn)
+                .send()
+                .await
+                .expect("generated secret")
+                .secret_string
+        }
+    };
+    assert_eq!(generated(&first).await, generated(&second).await);
 }
 
 #[tokio::test]

@@ -89,7 +89,19 @@ async fn a_message_delivered_three_times_concurrently_is_stored_once() {
         t.post_signed(&body),
         t.post_signed(&body)
     );
-    assert_eq!((a.as_u16(), b.as_u16(), c.as_u16()), (200, 200, 200));
+    // One delivery claims the event; one that meets the claim in progress is answered 503
+    // (its claimer may die before enqueueing) and Meta retries it.
+    let answers = [a.as_u16(), b.as_u16(), c.as_u16()];
+    assert!(
+        answers.contains(&200) && answers.iter().all(|s| *s == 200 || *s == 503),
+        "{answers:?}"
+    );
+    eventually(
+        "the retried deliveries to be acknowledged",
+        WAIT,
+        || async { (t.post_signed(&body).await == 200).then_some(()) },
+    )
+    .await;
 
     let conversation = t.first_conversation().await;
     eventually("the message", WAIT, || async {

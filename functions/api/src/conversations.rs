@@ -1,37 +1,94 @@
 //! Conversation and message reads, scoped to the caller's tenant.
 
-use crate::ApiState;
 use crate::auth::Caller;
 use crate::problem::Problem;
+use crate::{ApiState, MAX_ID_BYTES};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use switchboard_domain::ConversationId;
-use switchboard_store::{ConversationRecord, MessageRecord};
+use switchboard_store::{ConversationRecord, MAX_PAGE_SIZE, MessageRecord};
 
 pub(crate) const DEFAULT_LIMIT: i32 = 50;
-pub(crate) const MAX_LIMIT: i32 = 200;
+/// The store returns at most this many items a call, so the API accepts no more.
+pub(crate) const MAX_LIMIT: i32 = MAX_PAGE_SIZE;
+const _: () = assert!(DEFAULT_LIMIT >= 1 && DEFAULT_LIMIT <= MAX_LIMIT);
 
 #[derive(Deserialize)]
-pub(crate) struct PageQuery {
+#[serde(deny_unknown_fields)]
+struct RawPageQuery {
     limit: Option<String>,
     cursor: Option<String>,
 }
 
-impl PageQuery {
-    fn limit(&self) -> Result<i32, Problem> {
-        match self.limit.as_deref() {
-            None => Ok(DEFAULT_LIMIT),
-            Some(raw) => raw
+/// `?limit=&cursor=`, checked: a typo'd, repeated or unknown parameter, or a limit outside
+/// `1..=MAX_LIMIT`, is a 400 naming it.
+pub(crate) struct PageQuery {
+    limit: i32,
+    cursor: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let Query(raw) = Query::<RawPageQuery>::try_from_uri(&parts.uri)?;
+        let limit = match raw.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(text) => text
+                .trim()
                 .parse::<i32>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    Problem::field("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
-                }),
+                    Problem::query_field(
+                        "limit",
+                        format!("must be an integer from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        Ok(Self {
+            limit,
+            cursor: raw.cursor,
+        })
+    }
+}
+
+/// Every path parameter of this API is one of our ids: 1 to [`MAX_ID_BYTES`] of ASCII
+/// letters, digits, `_`, `-` and `.`. Anything else cannot name an item, so it is a 400 before
+/// any handler (or the store's key rules) sees it.
+pub(crate) async fn valid_path_ids(
+    params: Result<RawPathParams, RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let params = match params {
+        Ok(params) => params,
+        // No parameters to check.
+        Err(RawPathParamsRejection::MissingPathParams(_)) => return next.run(request).await,
+        Err(rejection) => return Problem::invalid_id(rejection.body_text()).into_response(),
+    };
+    for (name, value) in &params {
+        if !is_plausible_id(value) {
+            return Problem::invalid_id(format!(
+                "`{name}` must be 1 to {MAX_ID_BYTES} characters of letters, digits, '_', '-' or '.'"
+            ))
+            .into_response();
         }
     }
+    next.run(request).await
+}
+
+fn is_plausible_id(id: &str) -> bool {
+    (1..=MAX_ID_BYTES).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 #[derive(Serialize)]
@@ -43,11 +100,16 @@ pub(crate) struct PageBody<T> {
 pub(crate) async fn list(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
-    Query(q): Query<PageQuery>,
+    q: PageQuery,
 ) -> Result<Json<PageBody<ConversationRecord>>, Problem> {
     let page = state
         .store
-        .list_conversations(&caller.tenant, q.limit()?, q.cursor.as_deref())
+        .list_conversations(
+            &caller.tenant,
+            q.limit,
+            q.cursor.as_deref(),
+            state.cursors.at(state.clock.now()),
+        )
         .await?;
     Ok(Json(PageBody {
         data: page.items,
@@ -72,10 +134,9 @@ pub(crate) async fn messages(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    q: PageQuery,
 ) -> Result<Json<PageBody<MessageRecord>>, Problem> {
     let conversation = ConversationId::new(id);
-    let limit = q.limit()?;
     // A conversation of another tenant is "not found", never "forbidden": no probing.
     if state
         .store
@@ -87,10 +148,49 @@ pub(crate) async fn messages(
     }
     let page = state
         .store
-        .list_messages(&caller.tenant, &conversation, limit, q.cursor.as_deref())
+        .list_messages(
+            &caller.tenant,
+            &conversation,
+            q.limit,
+            q.cursor.as_deref(),
+            state.cursors.at(state.clock.now()),
+        )
         .await?;
     Ok(Json(PageBody {
         data: page.items,
         next_cursor: page.next_cursor,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_short_and_plain() {
+        for ok in [
+            "conv_0a1b2c3d4e5f60718293",
+            "msg_01jabcdefghjkmnpqrstvwxyz0",
+            "x",
+            &"a".repeat(MAX_ID_BYTES),
+        ] {
+            assert!(is_plausible_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            &"a".repeat(MAX_ID_BYTES + 1),
+            "conv#x",
+            "a b",
+            "a/b",
+            "ü",
+            "a\0b",
+        ] {
+            assert!(!is_plausible_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_api_limit_is_the_store_page_size() {
+        assert_eq!(MAX_LIMIT, 100);
+    }
 }

@@ -5,8 +5,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let sdk = aws::load_sdk_config().await;
-    lambda_http::run(switchboard_api::router(switchboard_api::init(
-        &config, &sdk,
-    )))
-    .await
+    let state = switchboard_api::init(&config, &sdk).await?;
+    lambda_http::run(switchboard_api::router(state)).await
 }

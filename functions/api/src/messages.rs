@@ -1,5 +1,6 @@
 //! `POST /v1/messages`: validate, store as queued, enqueue, answer 202 with our id.
-//! An `Idempotency-Key` header makes a retried request return the first answer.
+//! An `Idempotency-Key` header makes the send idempotent: the message id derives from it, so
+//! a retry, even after a crash, names the message the first request created.
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -13,13 +14,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use switchboard_domain::jobs::OutboundJob;
-use switchboard_domain::{ContactKey, ConversationId, MessageId, PhoneNumberId};
-use switchboard_store::{Begin, IdempotencyKey, MessageRecord, NewOutboundMessage};
+use switchboard_domain::outbound::OutboundPayload;
+use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, PhoneNumberId};
+use switchboard_store::{Begin, IdempotencyKey, MessageRecord, NewOutboundMessage, StoreError};
 use time::Duration;
 
 /// WhatsApp's limit for a text body.
 pub const MAX_TEXT_CHARS: usize = 4096;
-const IDEMPOTENCY_CLAIM_FOR: Duration = Duration::seconds(30);
+/// Longer than the API function may run (29 s), so a live request is never taken over.
+const IDEMPOTENCY_CLAIM_FOR: Duration = Duration::seconds(60);
+const IDEMPOTENCY_SCOPE: &str = "api:messages";
 const IDEMPOTENCY_KEEP_FOR: Duration = Duration::hours(24);
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
@@ -48,7 +52,7 @@ struct TextBody {
 struct Accepted {
     id: MessageId,
     conversation_id: ConversationId,
-    status: &'static str,
+    status: MessageStatus,
 }
 
 #[derive(Debug)]
@@ -68,64 +72,64 @@ pub(crate) async fn create(
     let request: CreateMessage =
         serde_json::from_slice(&body).map_err(|e| Problem::malformed(e.to_string()))?;
 
-    let idempotency = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let key = v
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
-                .ok_or_else(|| {
-                    Problem::field(
-                        "Idempotency-Key",
-                        "must be 1 to 255 visible ASCII characters",
-                    )
-                })?;
-            Some(IdempotencyKey::Tenant {
-                tenant: caller.tenant.clone(),
-                scope: "api:messages".into(),
-                key: key.to_owned(),
-            })
-        }
+    let Some(client_key) = idempotency_key(&headers)? else {
+        let accepted = accept(&state, &caller, request, MessageId::generate()).await?;
+        return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     };
-    // The key is bound to the request: the same key with another body is refused.
+    let key = IdempotencyKey::Tenant {
+        tenant: caller.tenant.clone(),
+        scope: IDEMPOTENCY_SCOPE.into(),
+        key: client_key.to_owned(),
+    };
+    // The key is bound to the request: the same key with another body is refused, also
+    // while the first request is still running.
     let request_hash = hex::encode(Sha256::digest(&body));
-    if let Some(key) = &idempotency {
-        match state
-            .idempotency
-            .begin(key, state.clock.now(), IDEMPOTENCY_CLAIM_FOR)
-            .await?
-        {
-            Begin::Started => {}
-            Begin::Completed { response } => return replay(response.as_deref(), &request_hash),
-            Begin::InProgress => {
-                return Err(Problem::conflict(
-                    "a request with this Idempotency-Key is in progress",
-                ));
+    let lease = match state
+        .idempotency
+        .begin(
+            &key,
+            &request_hash,
+            state.clock.now(),
+            IDEMPOTENCY_CLAIM_FOR,
+        )
+        .await
+    {
+        Ok(Begin::Started(lease)) => lease,
+        Ok(Begin::Completed { response }) => return replay(response.as_deref()),
+        Ok(Begin::InProgress { .. }) => {
+            return Err(Problem::conflict(
+                "a request with this Idempotency-Key is in progress; retry later",
+            ));
+        }
+        Err(StoreError::IdempotencyPayloadMismatch) => return Err(Problem::unprocessable_key()),
+        Err(e) => return Err(e.into()),
+    };
+
+    // The message id follows from the key: if this claim expired or its holder crashed, the
+    // retry creates the same message, which the store and the queue already know.
+    let message_id = MessageId::for_idempotency_key(&caller.tenant, IDEMPOTENCY_SCOPE, client_key);
+    let result = accept(&state, &caller, request, message_id).await;
+    match &result {
+        Ok(accepted) => {
+            let stored = serde_json::to_string(accepted).map_err(|e| Problem::internal(&e))?;
+            if let Err(e) = state
+                .idempotency
+                .complete(
+                    &key,
+                    &lease,
+                    Some(&stored),
+                    state.clock.now(),
+                    IDEMPOTENCY_KEEP_FOR,
+                )
+                .await
+            {
+                // A retry re-derives the same message and is answered from the store.
+                tracing::warn!(error = %e, "could not store the idempotent response");
             }
         }
-    }
-
-    let result = accept(&state, &caller, request).await;
-    if let Some(key) = &idempotency {
-        match &result {
-            Ok(accepted) => {
-                let stored =
-                    serde_json::json!({ "request_hash": request_hash, "response": accepted })
-                        .to_string();
-                if let Err(e) = state
-                    .idempotency
-                    .complete(key, Some(&stored), state.clock.now(), IDEMPOTENCY_KEEP_FOR)
-                    .await
-                {
-                    tracing::warn!(error = %e, "could not store the idempotent response");
-                }
-            }
-            Err(_) => {
-                if let Err(e) = state.idempotency.release(key).await {
-                    tracing::warn!(error = %e, "could not release the idempotency key");
-                }
+        Err(_) => {
+            if let Err(e) = state.idempotency.release(&key, &lease).await {
+                tracing::warn!(error = %e, "could not release the idempotency key");
             }
         }
     }
@@ -133,22 +137,31 @@ pub(crate) async fn create(
     Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }
 
-fn replay(stored: Option<&str>, request_hash: &str) -> Result<Response, Problem> {
-    #[derive(Deserialize)]
-    struct Stored {
-        request_hash: String,
-        response: serde_json::Value,
-    }
-    let stored: Stored = stored
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+        .map(Some)
+        .ok_or_else(|| {
+            Problem::field(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )
+        })
+}
+
+fn replay(stored: Option<&str>) -> Result<Response, Problem> {
+    let response: serde_json::Value = stored
         .and_then(|s| serde_json::from_str(s).ok())
         .ok_or_else(|| Problem::internal(&"stored idempotent response is unreadable"))?;
-    if stored.request_hash != request_hash {
-        return Err(Problem::unprocessable_key());
-    }
     Ok((
         StatusCode::ACCEPTED,
         [("idempotent-replayed", "true")],
-        Json(stored.response),
+        Json(response),
     )
         .into_response())
 }
@@ -157,14 +170,14 @@ async fn accept(
     state: &ApiState,
     caller: &Caller,
     request: CreateMessage,
+    message_id: MessageId,
 ) -> Result<Accepted, Problem> {
     let v = validate(state, caller, request).await?;
-    let message_id = MessageId::generate();
-    let body_json = serde_json::json!({
-        "type": "text",
-        "text": { "body": v.body, "preview_url": v.preview_url },
-    })
-    .to_string();
+    let payload = OutboundPayload::Text {
+        body: v.body.clone(),
+        preview_url: v.preview_url,
+    };
+    let body_json = serde_json::to_string(&payload).map_err(|e| Problem::internal(&e))?;
     let recorded = state
         .store
         .create_outbound_message(
@@ -180,13 +193,28 @@ async fn accept(
             },
         )
         .await?;
-    let conversation_id = match recorded {
+    let (conversation_id, status) = match recorded {
         switchboard_store::Recorded::New {
             conversation_id, ..
-        }
-        | switchboard_store::Recorded::Duplicate {
+        } => (conversation_id, MessageStatus::Queued),
+        switchboard_store::Recorded::Duplicate {
             conversation_id, ..
-        } => conversation_id,
+        } => {
+            // A retry of a request that created the message: answer with what it is now.
+            let stored = state
+                .store
+                .get_message(&caller.tenant, &message_id)
+                .await?
+                .ok_or_else(|| Problem::internal(&"duplicate message not readable"))?;
+            if stored.status != MessageStatus::Queued {
+                return Ok(Accepted {
+                    id: message_id,
+                    conversation_id,
+                    status: stored.status,
+                });
+            }
+            (conversation_id, MessageStatus::Queued)
+        }
     };
     let job = OutboundJob {
         tenant_id: caller.tenant.clone(),
@@ -194,6 +222,7 @@ async fn accept(
     };
     let job_json = serde_json::to_string(&job).map_err(|e| Problem::internal(&e))?;
     let group = OutboundJob::group_id(&caller.tenant, &v.to.storage_key());
+    // The deduplication id is the message id: a retried request does not queue it twice.
     if let Err(e) = state
         .outbound_queue
         .send_fifo(&job_json, &group, message_id.as_str())
@@ -218,7 +247,7 @@ async fn accept(
     Ok(Accepted {
         id: message_id,
         conversation_id,
-        status: "queued",
+        status,
     })
 }
 

@@ -1,9 +1,34 @@
 //! RFC 9457 problem details: the one mapping from errors to HTTP.
+//!
+//! Every client mistake is a 4xx `application/problem+json` answer, never a 500:
+//!
+//! | status | `type` | when |
+//! |---|---|---|
+//! | 400 | `/problems/malformed-request` | the body is not JSON, or another malformed request |
+//! | 400 | `/problems/invalid-query` | a query parameter is unknown, repeated or out of range (`errors` names it) |
+//! | 400 | `/problems/invalid-cursor` | `cursor` was not issued by this listing, was changed, or has expired |
+//! | 400 | `/problems/invalid-id` | an id in the path (or a key field) is longer than 128 bytes or has characters ids never have |
+//! | 401 | `/problems/unauthorized` | no valid API key |
+//! | 404 | `/problems/not-found` | no such route, or no such item for this tenant |
+//! | 405 | `/problems/method-not-allowed` | known route, other method; the `Allow` header lists the methods |
+//! | 413 | `/problems/payload-too-large` | the body is larger than [`crate::MAX_BODY_BYTES`] |
+//! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
+//! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
+//!
+//! Handlers return [`Problem`]; axum's own rejections (query, path, JSON, body limit, method)
+//! convert with `From`, and [`problem_responses`] turns any plain-text error axum still produces
+//! into problem+json, so nothing else reaches a client.
 
 use axum::Json;
-use axum::http::{StatusCode, header};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {
@@ -39,21 +64,25 @@ impl Problem {
         self
     }
 
-    pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut p = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/problems/validation",
-            "The request is invalid",
-        );
-        p.detail = Some(
+    fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.detail = Some(
             errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect::<Vec<_>>()
                 .join("; "),
         );
-        p.errors = errors;
-        p
+        self.errors = errors;
+        self
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/validation",
+            "The request is invalid",
+        )
+        .with_errors(errors)
     }
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -72,6 +101,65 @@ impl Problem {
         .detail(detail)
     }
 
+    /// 400 for a request malformed in some other way than its JSON.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/malformed-request",
+            "The request is malformed",
+        )
+        .detail(detail)
+    }
+
+    /// 400: the query string as a whole does not parse (unknown or repeated parameter).
+    pub fn invalid_query(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/invalid-query",
+            "The query string is invalid",
+        )
+        .detail(detail)
+    }
+
+    /// 400 naming the query parameter that is wrong.
+    pub fn query_field(field: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/invalid-query",
+            "The query string is invalid",
+        )
+        .with_errors(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// 400: the page cursor is not one this listing issued, was changed, or has expired. The
+    /// same answer for each, so a client learns nothing by probing.
+    pub fn invalid_cursor() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/invalid-cursor",
+            "The page cursor is invalid or expired",
+        )
+        .with_errors(vec![FieldError {
+            field: "cursor".into(),
+            message: "must be a next_cursor this listing returned within the last 24 hours; \
+                      list again without a cursor to start over"
+                .into(),
+        }])
+    }
+
+    /// 400: an id that no item of ours can have (too long, or characters ids never contain).
+    pub fn invalid_id(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "/problems/invalid-id",
+            "The id is not valid",
+        )
+        .detail(detail)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -83,6 +171,39 @@ impl Problem {
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found")
             .detail(format!("{what} not found"))
+    }
+
+    /// 405; axum adds the `Allow` header naming the route's methods.
+    pub fn method_not_allowed(method: &Method) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "/problems/method-not-allowed",
+            "Method not allowed",
+        )
+        .detail(format!(
+            "{method} is not allowed here; the Allow header lists the methods that are"
+        ))
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "/problems/payload-too-large",
+            "The request body is too large",
+        )
+        .detail(format!(
+            "request bodies are limited to {} bytes",
+            crate::MAX_BODY_BYTES
+        ))
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "/problems/unsupported-media-type",
+            "Unsupported media type",
+        )
+        .detail(detail)
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
@@ -115,14 +236,92 @@ impl Problem {
             "Temporarily unavailable, retry later",
         )
     }
+
+    /// A problem for an error response axum made by itself (status and plain-text body).
+    fn from_plain(status: StatusCode, text: Option<String>) -> Self {
+        let text = text.filter(|t| !t.trim().is_empty());
+        let or = |default: &str| text.clone().unwrap_or_else(|| default.to_owned());
+        match status {
+            StatusCode::NOT_FOUND => Problem::not_found("route"),
+            StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Problem::unsupported_media_type(or("unsupported content type"))
+            }
+            StatusCode::METHOD_NOT_ALLOWED => {
+                Self::new(status, "/problems/method-not-allowed", "Method not allowed")
+                    .detail(or("see the Allow header for the methods this route takes"))
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                Self::new(status, "/problems/validation", "The request is invalid")
+                    .detail(or("the request is invalid"))
+            }
+            s if s.is_client_error() => {
+                Self::new(s, "/problems/malformed-request", "The request is malformed")
+                    .detail(or("the request is malformed"))
+            }
+            _ => Problem::internal(&format!("{status}: {}", or("no body"))),
+        }
+    }
 }
 
 impl From<switchboard_store::StoreError> for Problem {
     fn from(e: switchboard_store::StoreError) -> Self {
-        if e.is_retryable() {
-            Problem::unavailable(&e)
+        use switchboard_store::StoreError;
+        match e {
+            StoreError::InvalidCursor => Problem::invalid_cursor(),
+            // Key values the API passes on come from the request (path ids, body fields): one
+            // that cannot be part of a key is the client's mistake. Tenants come from our own
+            // records and are checked when stored.
+            StoreError::InvalidKey { kind, reason } => {
+                Problem::invalid_id(format!("{kind}: {reason}"))
+            }
+            e if e.is_retryable() => Problem::unavailable(&e),
+            e => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(r: QueryRejection) -> Self {
+        Problem::invalid_query(r.body_text())
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(r: PathRejection) -> Self {
+        if r.status().is_client_error() {
+            Problem::invalid_id(r.body_text())
         } else {
-            Problem::internal(&e)
+            Problem::internal(&r.body_text())
+        }
+    }
+}
+
+impl From<BytesRejection> for Problem {
+    fn from(r: BytesRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(),
+            s if s.is_client_error() => Problem::bad_request(r.body_text()),
+            _ => Problem::internal(&r.body_text()),
+        }
+    }
+}
+
+impl From<JsonRejection> for Problem {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/problems/validation",
+                "The request is invalid",
+            )
+            .detail(e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => Problem::malformed(e.body_text()),
+            JsonRejection::MissingJsonContentType(e) => {
+                Problem::unsupported_media_type(e.body_text())
+            }
+            JsonRejection::BytesRejection(e) => e.into(),
+            other => Problem::from_plain(other.status(), Some(other.body_text())),
         }
     }
 }
@@ -130,15 +329,89 @@ impl From<switchboard_store::StoreError> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            Json(self),
-        )
-            .into_response()
+        (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], Json(self)).into_response()
     }
 }
 
 pub(crate) async fn not_found() -> Problem {
     Problem::not_found("route")
+}
+
+pub(crate) async fn method_not_allowed(method: Method) -> Problem {
+    Problem::method_not_allowed(&method)
+}
+
+/// Axum's rejection texts are short; anything longer is not worth echoing.
+const MAX_ECHOED_BODY: usize = 1024;
+
+/// The safety net: bodies larger than [`crate::MAX_BODY_BYTES`] are refused from their
+/// `Content-Length` before anything reads them, and an error response that is not already
+/// problem+json (one axum made itself) becomes one, keeping its status and headers (`Allow`).
+pub(crate) async fn problem_responses(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > crate::MAX_BODY_BYTES as u64) {
+        return Problem::payload_too_large().into_response();
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ECHOED_BODY)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok());
+    let problem = Problem::from_plain(status, text);
+    let json = serde_json::to_vec(&problem).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    Response::from_parts(parts, Body::from(json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_store::StoreError;
+
+    #[test]
+    fn store_errors_a_client_caused_are_4xx() {
+        let p = Problem::from(StoreError::InvalidCursor);
+        assert_eq!((p.status, p.kind), (400, "/problems/invalid-cursor"));
+        assert_eq!(p.errors[0].field, "cursor");
+        let p = Problem::from(StoreError::InvalidKey {
+            kind: "conversation id",
+            reason: "too long",
+        });
+        assert_eq!((p.status, p.kind), (400, "/problems/invalid-id"));
+        let p = Problem::from(StoreError::Decode("bad item".into()));
+        assert_eq!(p.status, 500);
+        assert_eq!(p.detail, None, "internal details are not returned");
+    }
+
+    #[test]
+    fn plain_errors_keep_their_status() {
+        for (status, kind) in [
+            (400, "/problems/malformed-request"),
+            (404, "/problems/not-found"),
+            (405, "/problems/method-not-allowed"),
+            (413, "/problems/payload-too-large"),
+            (415, "/problems/unsupported-media-type"),
+            (422, "/problems/validation"),
+            (500, "/problems/internal"),
+        ] {
+            let p = Problem::from_plain(StatusCode::from_u16(status).unwrap(), Some("text".into()));
+            assert_eq!((p.status, p.kind), (status, kind));
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! One webhook event → the store.
 
 use crate::InboundState;
-use switchboard_domain::{PhoneNumberId, TenantId, Wamid};
+use switchboard_domain::{Direction, MessageId, PhoneNumberId, TenantId, Wamid};
 use switchboard_meta::webhook::{EventPayload, InboundMessage, StatusUpdate, WebhookEvent};
 use switchboard_store::{
     DeliveryError, NewInboundMessage, Recorded, StatusApplied, StatusChange, StoreError,
@@ -157,6 +157,45 @@ async fn apply_status(
         pricing_json: status.pricing.as_ref().map(|p| p.get().to_owned()),
     };
     let applied = state.store.apply_status(tenant, &change).await?;
+    if applied == StatusApplied::Pending {
+        repair_unrecorded_send(state, tenant, status, &change.wamid, now).await?;
+    }
     tracing::info!(wamid = %status.id, status = %parsed, ?applied, "status applied");
     Ok(Applied::Status(applied))
+}
+
+/// A status for a wamid we never recorded: the send went out but its answer was lost, or
+/// recording it failed. The status carries our message id (`biz_opaque_callback_data`, set
+/// by the outbound function); if that names an outbound message of this tenant with no wamid
+/// yet, record the send now, which also applies the statuses kept for the wamid.
+async fn repair_unrecorded_send(
+    state: &InboundState,
+    tenant: &TenantId,
+    status: &StatusUpdate,
+    wamid: &Wamid,
+    now: OffsetDateTime,
+) -> Result<(), ApplyError> {
+    let Some(id) = status
+        .biz_opaque_callback_data
+        .as_deref()
+        .filter(|d| d.starts_with("msg_") && d.len() <= 64)
+    else {
+        return Ok(());
+    };
+    let id = MessageId::new(id);
+    let Some(message) = state.store.get_message(tenant, &id).await? else {
+        return Ok(());
+    };
+    if message.direction != Direction::Outbound || message.wamid.is_some() {
+        return Ok(());
+    }
+    match state.store.mark_sent(tenant, &id, wamid, now).await {
+        Ok(()) => {
+            tracing::warn!(message = %id, %wamid, "send recorded from its status webhook");
+            Ok(())
+        }
+        // Recorded concurrently by the outbound function, under this or another wamid.
+        Err(StoreError::MessageAlreadySent { .. } | StoreError::WamidConflict { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,6 +1,7 @@
-//! Sends stored outbound messages through the Graph API: policy gate, one send per message
-//! however often SQS redelivers, retryable errors back to the queue with backoff, permanent
-//! ones recorded as failed with Meta's code.
+//! Sends stored outbound messages through the Graph API: policy gate, at most one send per
+//! message however often SQS redelivers (exactly one unless Meta answers nothing; see
+//! `send`), retryable errors back to the queue with backoff (Meta's own waits where it names
+//! them), permanent ones recorded as failed with Meta's code.
 
 mod backoff;
 mod init;
@@ -8,12 +9,12 @@ mod send;
 
 pub use backoff::redelivery_delay;
 pub use init::{InitError, init};
-pub use send::{SendError, SendOutcome, send_job};
+pub use send::{SendError, SendOutcome, UNCONFIRMED_TITLE, send_job};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use switchboard_domain::policy::PolicyGate;
 use switchboard_domain::{Clock, Secret};
 use switchboard_meta::graph::GraphClient;
@@ -34,11 +35,23 @@ pub struct OutboundState {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Records run in order. FIFO semantics: once a record of a message group fails, the later
-/// records of that group in this batch are returned unprocessed, or they would overtake it.
-pub async fn handle_batch(state: &OutboundState, event: SqsEvent) -> SqsBatchResponse {
+/// What one record may take at most: the Graph client's timeout plus recording's retries,
+/// with margin. A record is only started while this much of the invocation is left.
+pub const RECORD_BUDGET: Duration = Duration::from_secs(15);
+
+/// Records run one after another, in order. FIFO semantics: once a record of a message group
+/// fails, the later records of that group in this batch are returned unprocessed, or they
+/// would overtake it. A record is started only while the invocation has [`RECORD_BUDGET`]
+/// left before `deadline`; the rest are returned unprocessed and made visible again at once,
+/// so a batch never outlives the function's timeout half-done.
+pub async fn handle_batch(
+    state: &OutboundState,
+    event: SqsEvent,
+    deadline: Instant,
+) -> SqsBatchResponse {
     let mut failed_groups: HashSet<String> = HashSet::new();
     let mut failures = Vec::new();
+    let mut deferred = 0usize;
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let group = record
@@ -50,10 +63,27 @@ pub async fn handle_batch(state: &OutboundState, event: SqsEvent) -> SqsBatchRes
             failures.push(id);
             continue;
         }
+        if deadline.saturating_duration_since(Instant::now()) < RECORD_BUDGET {
+            deferred += 1;
+            if let Some(handle) = record.receipt_handle.as_deref()
+                && let Err(e) = state.queue.delay_redelivery(handle, 0).await
+            {
+                tracing::warn!(error = %e, "could not return a deferred record at once; it returns after its visibility timeout");
+            }
+            failed_groups.insert(group);
+            failures.push(id);
+            continue;
+        }
         if !process(state, record).await {
             failed_groups.insert(group);
             failures.push(id);
         }
+    }
+    if deferred > 0 {
+        tracing::info!(
+            deferred,
+            "records left for the next invocation: not enough time left"
+        );
     }
     {
         let mut response = SqsBatchResponse::default();
@@ -79,8 +109,6 @@ async fn process(state: &OutboundState, record: &SqsMessage) -> bool {
         tracing::error!(message_id = ?record.message_id, "outbound record is not a job; leaving it for the DLQ");
         return false;
     };
-    // Instrumented rather than entered: records of a batch run concurrently in one task,
-    // and an entered span would leak onto whichever sibling is polled next.
     let span =
         tracing::info_span!("outbound_job", tenant = %job.tenant_id, message = %job.message_id);
     process_job(state, record, &job).instrument(span).await
@@ -117,4 +145,14 @@ async fn process_job(
             false
         }
     }
+}
+
+/// The invocation's deadline as an [`Instant`]: Lambda gives it in epoch milliseconds.
+pub fn deadline_of(context: &lambda_runtime::Context) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    let left = u128::from(context.deadline).saturating_sub(now_ms);
+    Instant::now() + Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX))
 }

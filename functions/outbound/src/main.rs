@@ -11,8 +11,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         let state = Arc::clone(&state);
         async move {
+            let deadline = switchboard_outbound::deadline_of(&event.context);
             Ok::<_, lambda_runtime::Error>(
-                switchboard_outbound::handle_batch(&state, event.payload).await,
+                switchboard_outbound::handle_batch(&state, event.payload, deadline).await,
             )
         }
     }))

@@ -1,26 +1,57 @@
-//! One outbound job: load, gate, send exactly once, record.
+//! One outbound job: load, gate, send at most once, record.
+//!
+//! The guarantee: a message is sent at most once, and exactly once unless Meta answers
+//! nothing. The send claim is taken with a lease longer than the invocation; right before the
+//! Graph call it is advanced to `sending` with a lease that outlives every redelivery of the
+//! job (queue retention and DLQ redrive included). From then on no delivery of the job sends
+//! again, whatever happens to this one. A send that Meta accepted but that we could not record
+//! is repaired by its status webhooks, which carry our message id as
+//! `biz_opaque_callback_data`.
 
 use crate::OutboundState;
 use std::time::Duration;
 use switchboard_domain::jobs::OutboundJob;
+use switchboard_domain::outbound::OutboundPayload;
 use switchboard_domain::policy::{OutboundIntent, PolicyDecision};
 use switchboard_domain::{MessageStatus, Wamid};
-use switchboard_meta::graph::{ErrorClass, OutboundMessage};
-use switchboard_store::{Begin, DeliveryError, IdempotencyKey, MessageRecord, StoreError};
+use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
+use switchboard_store::{Begin, DeliveryError, IdempotencyKey, Lease, MessageRecord, StoreError};
 use time::Duration as TimeDuration;
 
-/// Longer than a Graph call can take (client timeout plus retries), so a live send is never
-/// taken over by a redelivery.
-const SEND_CLAIM_FOR: TimeDuration = TimeDuration::minutes(2);
-const REMEMBER_SEND_FOR: TimeDuration = TimeDuration::days(7);
+/// Longer than one invocation of the function may run (30 s): a live delivery is never taken
+/// over before it reaches the Graph call.
+pub const SEND_CLAIM_FOR: TimeDuration = TimeDuration::minutes(3);
+/// From the Graph call on: longer than a job can come back (4 days on the queue, 14 in the
+/// dead-letter queue, from which it may be redriven).
+pub const SENDING_LEASE: TimeDuration = TimeDuration::days(15);
+const REMEMBER_SEND_FOR: TimeDuration = TimeDuration::days(15);
+/// A `sending` claim older than this belongs to a delivery that has ended: the Graph client's
+/// timeout plus the time recording may take, with margin.
+pub const SENDING_ATTEMPT_MAX: TimeDuration = TimeDuration::seconds(60);
+pub const STAGE_SENDING: &str = "sending";
+
+/// Recording a send Meta accepted is retried within the invocation, this often.
+const RECORD_ATTEMPTS: u32 = 4;
+const RECORD_BACKOFF: Duration = Duration::from_millis(150);
+
+/// What a message's record says when Meta gave no answer to its send.
+pub const UNCONFIRMED_TITLE: &str = "Delivery unconfirmed";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
     Sent {
         wamid: String,
     },
-    /// Sent by an earlier delivery of this job; its record was completed.
+    /// Meta accepted it, but recording failed even after retries: its status webhooks will
+    /// record it (they carry our message id).
+    SentUnrecorded {
+        wamid: String,
+    },
+    /// Sent by an earlier delivery of this job.
     AlreadySent,
+    /// The Graph call got no answer: it may or may not have been sent, and it is not sent
+    /// again. Recorded failed as unconfirmed; a status webhook corrects that if it went out.
+    Unconfirmed,
     Failed {
         code: i64,
     },
@@ -52,14 +83,22 @@ fn send_key(job: &OutboundJob) -> IdempotencyKey {
 
 pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOutcome, SendError> {
     let tenant = &job.tenant_id;
-    let Some(message) = state.store.get_message(tenant, &job.message_id).await? else {
+    let Some((message, payload)) = state
+        .store
+        .get_outbound_message(tenant, &job.message_id)
+        .await?
+    else {
         tracing::error!("outbound job for a message that does not exist");
         return Ok(SendOutcome::Skipped);
     };
     let key = send_key(job);
     let now = state.clock.now();
-    match state.sends.begin(&key, now, SEND_CLAIM_FOR).await? {
-        Begin::Started => {}
+    let lease = match state
+        .sends
+        .begin(&key, job.message_id.as_str(), now, SEND_CLAIM_FOR)
+        .await?
+    {
+        Begin::Started(lease) => lease,
         Begin::Completed { response } => {
             // The send happened; recording it may not have. Recording is idempotent.
             if let Some(wamid) = response.filter(|r| r.starts_with("wamid.")) {
@@ -70,71 +109,138 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
             }
             return Ok(SendOutcome::AlreadySent);
         }
-        Begin::InProgress => {
+        // Recorded already; only the claim's completion is missing or under way.
+        Begin::InProgress { .. } if message.status != MessageStatus::Queued => {
+            return Ok(SendOutcome::AlreadySent);
+        }
+        Begin::InProgress {
+            stage: Some(stage),
+            stage_at: Some(at),
+            ..
+        } if stage == STAGE_SENDING && now - at > SENDING_ATTEMPT_MAX => {
+            // The delivery that called Meta ended without recording the outcome. Sending
+            // again could deliver twice; the status webhooks will tell what happened.
+            tracing::warn!("an earlier delivery's send has no recorded outcome; not sending again");
+            state
+                .store
+                .mark_failed(tenant, &job.message_id, &unconfirmed(), now)
+                .await?;
+            return Ok(SendOutcome::Unconfirmed);
+        }
+        Begin::InProgress { .. } => {
             return Err(SendError::Retryable {
                 reason: "another delivery of this job is sending it".into(),
                 after: None,
             });
         }
-    }
+    };
     if message.status != MessageStatus::Queued {
         state
             .sends
-            .complete(&key, None, now, REMEMBER_SEND_FOR)
+            .complete(&key, &lease, None, now, REMEMBER_SEND_FOR)
             .await?;
         return Ok(SendOutcome::Skipped);
     }
 
-    match gate_and_send(state, job, &message).await {
-        Ok(Sent(wamid)) => {
-            // Completing the claim first: once it holds the wamid, no redelivery sends again.
-            state
-                .sends
-                .complete(&key, Some(&wamid), state.clock.now(), REMEMBER_SEND_FOR)
-                .await?;
-            state
-                .store
-                .mark_sent(
-                    tenant,
-                    &job.message_id,
-                    &Wamid::new(wamid.clone()),
-                    state.clock.now(),
-                )
-                .await?;
-            Ok(SendOutcome::Sent { wamid })
-        }
-        Ok(NotSent(error, outcome)) => {
+    match gate_and_send(state, job, &key, &lease, &message, payload.as_deref()).await {
+        Ok(Attempt::Sent(wamid)) => Ok(record_sent(state, job, &key, &lease, wamid).await),
+        Ok(Attempt::NotSent(error, outcome)) => {
             state
                 .store
                 .mark_failed(tenant, &job.message_id, &error, state.clock.now())
                 .await?;
             state
                 .sends
-                .complete(&key, None, state.clock.now(), REMEMBER_SEND_FOR)
+                .complete(&key, &lease, None, state.clock.now(), REMEMBER_SEND_FOR)
                 .await?;
             Ok(outcome)
         }
-        Err(retry) => {
-            // Nothing reached Meta: the next delivery may claim and send again.
-            if let Err(e) = state.sends.release(&key).await {
+        Err(Refused::Retry(retry)) => {
+            // Meta said no, or the request never left: the next delivery may send.
+            if let Err(e) = state.sends.release(&key, &lease).await {
                 tracing::warn!(error = %e, "could not release the send claim; it expires by itself");
             }
             Err(retry)
         }
+        Err(Refused::Store(e)) => {
+            if let Err(e) = state.sends.release(&key, &lease).await {
+                tracing::warn!(error = %e, "could not release the send claim; it expires by itself");
+            }
+            Err(e.into())
+        }
     }
+}
+
+/// Records a send Meta accepted, retrying within the invocation. The claim already says
+/// `sending`, so even when every attempt fails no delivery sends again.
+async fn record_sent(
+    state: &OutboundState,
+    job: &OutboundJob,
+    key: &IdempotencyKey,
+    lease: &Lease,
+    wamid: String,
+) -> SendOutcome {
+    let tenant = &job.tenant_id;
+    let mut completed = false;
+    let mut marked = false;
+    for attempt in 0..RECORD_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(RECORD_BACKOFF * attempt).await;
+        }
+        if !completed {
+            match state
+                .sends
+                .complete(
+                    key,
+                    lease,
+                    Some(&wamid),
+                    state.clock.now(),
+                    REMEMBER_SEND_FOR,
+                )
+                .await
+            {
+                Ok(()) => completed = true,
+                Err(e) => tracing::warn!(error = %e, attempt, "could not complete the send claim"),
+            }
+        }
+        if !marked {
+            let at = state.clock.now();
+            match state
+                .store
+                .mark_sent(tenant, &job.message_id, &Wamid::new(wamid.clone()), at)
+                .await
+            {
+                Ok(()) => marked = true,
+                Err(e) => tracing::warn!(error = %e, attempt, "could not record the send"),
+            }
+        }
+        if completed && marked {
+            return SendOutcome::Sent { wamid };
+        }
+    }
+    // The wamid is the only trace of this send outside Meta: log it for the operator.
+    tracing::error!(%wamid, completed, marked, "sent, but recording failed; status webhooks will record it");
+    SendOutcome::SentUnrecorded { wamid }
 }
 
 enum Attempt {
     Sent(String),
     NotSent(DeliveryError, SendOutcome),
 }
-use Attempt::{NotSent, Sent};
+
+enum Refused {
+    Retry(SendError),
+    Store(StoreError),
+}
 
 async fn gate_and_send(
     state: &OutboundState,
     job: &OutboundJob,
+    key: &IdempotencyKey,
+    lease: &Lease,
     message: &MessageRecord,
-) -> Result<Attempt, SendError> {
+    payload: Option<&str>,
+) -> Result<Attempt, Refused> {
     let decision = state.policy.check(&OutboundIntent {
         tenant: &job.tenant_id,
         recipient: &message.contact,
@@ -142,7 +248,7 @@ async fn gate_and_send(
     });
     if let PolicyDecision::Deny { reason } = decision {
         tracing::info!(%reason, "policy denied the message");
-        return Ok(NotSent(
+        return Ok(Attempt::NotSent(
             DeliveryError {
                 code: 0,
                 title: Some("Blocked by policy".into()),
@@ -151,8 +257,8 @@ async fn gate_and_send(
             SendOutcome::Denied { reason },
         ));
     }
-    let Some(body) = message.text.clone() else {
-        return Ok(NotSent(
+    let Some(outbound) = graph_message(message, payload) else {
+        return Ok(Attempt::NotSent(
             DeliveryError {
                 code: 0,
                 title: Some("Unsupported message".into()),
@@ -164,39 +270,79 @@ async fn gate_and_send(
             SendOutcome::Failed { code: 0 },
         ));
     };
-    let outbound = OutboundMessage::Text {
-        to: message.contact.clone(),
-        body,
-        preview_url: false,
-        reply_to: None,
-    };
-    match state
+
+    // From here on the send may reach Meta: no redelivery may start another.
+    state
+        .sends
+        .advance(key, lease, STAGE_SENDING, state.clock.now(), SENDING_LEASE)
+        .await
+        .map_err(Refused::Store)?;
+    let sent = state
         .graph
-        .send_message(
+        .send_tagged(
             &state.access_token,
             message.phone_number_id.as_str(),
             &outbound,
+            Some(job.message_id.as_str()),
         )
-        .await
-    {
-        Ok(accepted) => Ok(Sent(accepted.wamid)),
-        Err(e) => match e.class() {
-            ErrorClass::Retryable { after } => Err(SendError::Retryable {
-                reason: e.to_string(),
-                after,
-            }),
-            ErrorClass::Permanent => {
-                let code = e.code().unwrap_or(0);
-                tracing::warn!(error = %e, code, "send failed permanently");
-                Ok(NotSent(
-                    DeliveryError {
-                        code,
-                        title: Some(e.to_string()),
-                        details: None,
-                    },
-                    SendOutcome::Failed { code },
-                ))
-            }
-        },
+        .await;
+    match sent {
+        Ok(accepted) => Ok(Attempt::Sent(accepted.wamid)),
+        Err(e) if e.may_have_been_applied() => {
+            tracing::warn!(error = %e, "the send got no answer; it is not retried");
+            Ok(Attempt::NotSent(unconfirmed(), SendOutcome::Unconfirmed))
+        }
+        Err(e) => classify_refusal(&e),
     }
+}
+
+fn unconfirmed() -> DeliveryError {
+    DeliveryError {
+        code: 0,
+        title: Some(UNCONFIRMED_TITLE.into()),
+        details: Some(
+            "the Graph API gave no answer; the message is not sent again so it cannot arrive twice; its status webhooks correct this record if it went out"
+                .into(),
+        ),
+    }
+}
+
+fn classify_refusal(e: &GraphError) -> Result<Attempt, Refused> {
+    match e.class() {
+        ErrorClass::Retryable { after } => Err(Refused::Retry(SendError::Retryable {
+            reason: e.to_string(),
+            after,
+        })),
+        ErrorClass::Permanent => {
+            let code = e.code().unwrap_or(0);
+            tracing::warn!(error = %e, code, "send failed permanently");
+            Ok(Attempt::NotSent(
+                DeliveryError {
+                    code,
+                    title: Some(e.to_string()),
+                    details: None,
+                },
+                SendOutcome::Failed { code },
+            ))
+        }
+    }
+}
+
+/// The Graph request for the stored payload; messages stored before payloads were, as text.
+fn graph_message(message: &MessageRecord, payload: Option<&str>) -> Option<OutboundMessage> {
+    let payload = match payload.and_then(|p| serde_json::from_str::<OutboundPayload>(p).ok()) {
+        Some(p) => p,
+        None => OutboundPayload::Text {
+            body: message.text.clone()?,
+            preview_url: false,
+        },
+    };
+    Some(match payload {
+        OutboundPayload::Text { body, preview_url } => OutboundMessage::Text {
+            to: message.contact.clone(),
+            body,
+            preview_url,
+            reply_to: None,
+        },
+    })
 }

@@ -1,15 +1,19 @@
-//! Durable deduplication and enqueueing of webhook events, in the Powertools idempotency
-//! style: claim each event (INPROGRESS), enqueue the claimed ones, then mark them COMPLETE.
-//! A failure releases the claims so Meta's retry can enqueue them again.
+//! Durable deduplication and enqueueing of webhook events with the idempotency primitive:
+//! claim each event (INPROGRESS), enqueue the claimed ones, then mark them COMPLETE. A failure
+//! releases the claims so Meta's retry can enqueue them again. An event another delivery has
+//! claimed but not completed is not acknowledged: its claimer may have died before enqueueing
+//! it, so Meta must retry until it is completed.
 
 use crate::WebhookState;
 use futures::future::join_all;
+use sha2::{Digest, Sha256};
 use switchboard_meta::webhook::WebhookEvent;
-use switchboard_store::{Begin, IdempotencyKey};
+use switchboard_store::{Begin, IdempotencyKey, Lease};
 use time::Duration;
 
-/// How long a claim blocks a concurrent duplicate before it may be taken over.
-const CLAIM_FOR: Duration = Duration::seconds(60);
+/// How long a claim blocks a concurrent duplicate before it may be taken over: longer than
+/// the webhook function may run (10 s), so a live claimer is never overtaken.
+pub const CLAIM_FOR: Duration = Duration::seconds(60);
 /// Meta retries a webhook for up to seven days.
 const REMEMBER_FOR: Duration = Duration::days(7);
 /// SQS refuses messages over 256 KiB.
@@ -19,6 +23,15 @@ const MAX_EVENT_BYTES: usize = 256 * 1024;
 pub struct Accepted {
     pub enqueued: usize,
     pub duplicates: usize,
+    /// Events another delivery claimed and has not completed: not acknowledged yet.
+    pub in_progress: usize,
+}
+
+impl Accepted {
+    /// Every event is durably queued, by this delivery or an earlier one.
+    pub fn is_complete(&self) -> bool {
+        self.in_progress == 0
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,19 +73,36 @@ pub async fn accept_events(
 
     let now = state.clock.now();
     let keys: Vec<IdempotencyKey> = events.iter().map(dedupe_key).collect();
-    let claims = join_all(keys.iter().map(|k| state.dedupe.begin(k, now, CLAIM_FOR))).await;
+    let hashes: Vec<String> = bodies
+        .iter()
+        .map(|b| hex::encode(Sha256::digest(b.as_bytes())))
+        .collect();
+    let claims = join_all(
+        keys.iter()
+            .zip(&hashes)
+            .map(|(k, h)| state.dedupe.begin(k, h, now, CLAIM_FOR)),
+    )
+    .await;
 
-    let mut claimed = Vec::new();
+    let mut claimed: Vec<(&IdempotencyKey, Lease)> = Vec::new();
     let mut to_send = Vec::new();
     let mut duplicates = 0;
+    let mut in_progress = 0;
     let mut first_error = None;
     for (i, claim) in claims.into_iter().enumerate() {
         match claim {
-            Ok(Begin::Started) => {
-                claimed.push(&keys[i]);
+            Ok(Begin::Started(lease)) => {
+                claimed.push((&keys[i], lease));
                 to_send.push(bodies[i].clone());
             }
-            Ok(Begin::Completed { .. } | Begin::InProgress) => duplicates += 1,
+            Ok(Begin::Completed { .. }) => duplicates += 1,
+            Ok(Begin::InProgress { .. }) => in_progress += 1,
+            // Meta sent the same event id with another content: a redelivery after an edit
+            // of the payload format. The first one is queued; this one is not dropped.
+            Err(switchboard_store::StoreError::IdempotencyPayloadMismatch) => {
+                tracing::warn!(event = %events[i].key, "event redelivered with another payload; enqueueing it too");
+                to_send.push(bodies[i].clone());
+            }
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -95,7 +125,7 @@ pub async fn accept_events(
     let done = join_all(
         claimed
             .iter()
-            .map(|k| state.dedupe.complete(k, None, now, REMEMBER_FOR)),
+            .map(|(k, lease)| state.dedupe.complete(k, lease, None, now, REMEMBER_FOR)),
     )
     .await;
     for r in done {
@@ -108,11 +138,18 @@ pub async fn accept_events(
     Ok(Accepted {
         enqueued: to_send.len(),
         duplicates,
+        in_progress,
     })
 }
 
-async fn release(state: &WebhookState, claimed: &[&IdempotencyKey]) {
-    for r in join_all(claimed.iter().map(|k| state.dedupe.release(k))).await {
+async fn release(state: &WebhookState, claimed: &[(&IdempotencyKey, Lease)]) {
+    for r in join_all(
+        claimed
+            .iter()
+            .map(|(k, lease)| state.dedupe.release(k, lease)),
+    )
+    .await
+    {
         if let Err(e) = r {
             tracing::warn!(error = %e, "could not release webhook event claim; it expires by itself");
         }

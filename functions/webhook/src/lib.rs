@@ -8,7 +8,7 @@ mod init;
 mod notification;
 mod replay;
 
-pub use accept::{AcceptError, Accepted, accept_events};
+pub use accept::{AcceptError, Accepted, CLAIM_FOR, accept_events};
 pub use init::init;
 pub use replay::{ReplayError, ReplayOutcome, replay_quarantined};
 

@@ -7,8 +7,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use std::sync::Arc;
+use std::time::Duration;
 use switchboard_meta::signature::{self, SignatureError};
 use switchboard_meta::webhook;
+
+/// The webhook function's timeout is 10 s; every AWS call on this path is bounded by the
+/// clients' operation timeout (see `init`), and the whole accept step by this.
+const ACCEPT_BUDGET: Duration = Duration::from_secs(7);
 
 pub(crate) async fn receive(
     State(state): State<Arc<WebhookState>>,
@@ -28,8 +33,20 @@ pub(crate) async fn receive(
         Ok(notification) => notification.events(),
         Err(e) => return quarantine(&state, &body, &e.to_string()).await,
     };
-    match accept_events(&state, &events).await {
-        Ok(accepted) => {
+    // Past the budget, answering "retry" beats being cut off by the Lambda timeout: claims
+    // taken so far expire and Meta's retry finds the events again.
+    let accepted = match tokio::time::timeout(ACCEPT_BUDGET, accept_events(&state, &events)).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(
+                events = events.len(),
+                "webhook events not enqueued in time; asking Meta to retry"
+            );
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    };
+    match accepted {
+        Ok(accepted) if accepted.is_complete() => {
             tracing::info!(
                 events = events.len(),
                 enqueued = accepted.enqueued,
@@ -37,6 +54,17 @@ pub(crate) async fn receive(
                 "webhook accepted"
             );
             StatusCode::OK
+        }
+        Ok(accepted) => {
+            // Another delivery holds these events and has not queued them yet; if it died,
+            // only Meta's retry brings them back. Not acknowledged until they are completed.
+            tracing::warn!(
+                events = events.len(),
+                enqueued = accepted.enqueued,
+                in_progress = accepted.in_progress,
+                "webhook events still in progress elsewhere; asking Meta to retry"
+            );
+            StatusCode::SERVICE_UNAVAILABLE
         }
         Err(AcceptError::TooLarge { key }) => {
             quarantine(

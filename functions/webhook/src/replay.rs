@@ -14,6 +14,11 @@ pub enum ReplayError {
     StillUnparseable { key: String, reason: String },
     #[error(transparent)]
     Accept(#[from] AcceptError),
+    /// Some events are claimed by a delivery that has not queued them: the body stays.
+    #[error(
+        "quarantined body {key}: {events} events still in progress elsewhere; replay again later"
+    )]
+    InProgress { key: String, events: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +38,12 @@ pub async fn replay_quarantined(
     })?;
     let events = notification.events();
     let accepted = accept_events(state, &events).await?;
+    if !accepted.is_complete() {
+        return Err(ReplayError::InProgress {
+            key: key.to_owned(),
+            events: accepted.in_progress,
+        });
+    }
     state.quarantine.remove(key).await?;
     tracing::info!(%key, events = events.len(), enqueued = accepted.enqueued, "quarantined body replayed");
     Ok(ReplayOutcome {

@@ -2,6 +2,7 @@
 //! polls the queues and hosts the Meta sandbox. Dev and test only; every production code
 //! path it runs lives in the function crates.
 
+pub mod aws_calls;
 pub mod banner;
 pub mod poller;
 pub mod provision;

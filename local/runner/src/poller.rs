@@ -19,6 +19,9 @@ pub struct QueuePoller {
     pub queue_arn: String,
     pub batch_size: i32,
     pub wait: Duration,
+    /// The function's timeout: like Lambda, a batch still running then is cut off and none
+    /// of its messages is deleted; they come back after their visibility timeout.
+    pub timeout: Duration,
     pub handler: BatchHandler,
 }
 
@@ -58,7 +61,10 @@ impl QueuePoller {
             .iter()
             .filter_map(|m| Some((m.message_id()?.to_owned(), m.receipt_handle()?.to_owned())))
             .collect();
-        let response = (self.handler)(event).await;
+        let Ok(response) = tokio::time::timeout(self.timeout, (self.handler)(event)).await else {
+            tracing::warn!(queue = %self.queue_url, timeout_s = self.timeout.as_secs(), "batch cut off at the function's timeout");
+            return Ok(messages.len());
+        };
         let failed: std::collections::HashSet<&str> = response
             .batch_item_failures
             .iter()

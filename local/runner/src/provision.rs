@@ -104,6 +104,10 @@ pub struct Provisioned {
     pub resources: BTreeMap<String, PhysicalResource>,
     /// Function logical id -> the cargo binary it is built from (`BuildProperties.Binary`).
     pub function_binaries: BTreeMap<String, String>,
+    /// Function logical id -> its timeout, which the local runner enforces as Lambda does.
+    pub function_timeouts: BTreeMap<String, std::time::Duration>,
+    /// Secret parameter (e.g. `MetaSecretArn`) -> the ARN of the local secret standing in.
+    pub secret_parameters: BTreeMap<String, String>,
 }
 
 struct Clients {
@@ -240,6 +244,12 @@ pub async fn provision(aws: &SdkConfig, req: &ProvisionRequest<'_>) -> anyhow::R
         http_routes: wiring.routes,
         resources,
         function_binaries: wiring.binaries,
+        function_timeouts: wiring
+            .timeouts
+            .into_iter()
+            .map(|(id, s)| (id, std::time::Duration::from_secs(s)))
+            .collect(),
+        secret_parameters: secret_arns,
     })
 }
 
@@ -251,6 +261,7 @@ fn applied_properties(kind: &str) -> Option<&'static [&'static str]> {
         s3::KIND => Some(s3::APPLIED),
         kms::KEY_KIND => Some(kms::KEY_APPLIED),
         kms::ALIAS_KIND => Some(kms::ALIAS_APPLIED),
+        secrets::KIND => Some(secrets::APPLIED),
         _ => None,
     }
 }
@@ -333,6 +344,10 @@ async fn create(
                 account_id.as_deref(),
             )
             .await
+        }
+        secrets::KIND => {
+            let name = naming::physical_name(prefix, id, "", 512);
+            secrets::ensure_template_secret(&clients.secrets, &name, &props).await
         }
         other => anyhow::bail!("{id}: {other} is not created locally"),
     };

@@ -1,6 +1,7 @@
 //! The whole platform in one process: every HTTP function on one port, a poller per SQS
 //! event source, the Meta sandbox, all wired from template.yaml's resources in moto.
 
+use crate::aws_calls::AwsCallRecorder;
 use crate::poller::{BatchHandler, QueuePoller};
 use crate::provision::{ProvisionRequest, Provisioned, provision};
 use crate::seed::seed_demo_tenant;
@@ -10,6 +11,7 @@ use aws_config::SdkConfig;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use switchboard_domain::{Clock, SkippingClock};
 use switchboard_platform::Config;
 use switchboard_store::Store;
 use tokio::net::TcpListener;
@@ -24,6 +26,12 @@ pub struct RunningStack {
     /// Read access for tests and the banner; the functions build their own clients.
     pub store: Store,
     pub sdk: SdkConfig,
+    /// Every AWS call the functions made, and the faults tests inject into them.
+    pub aws_calls: AwsCallRecorder,
+    /// The one clock every function reads; tests skip it forward past leases and windows.
+    pub clock: Arc<SkippingClock>,
+    /// The outbound function's state, for tests that invoke its batch handler directly.
+    pub outbound: Arc<switchboard_outbound::OutboundState>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -133,13 +141,34 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         .await
         .context("seeding the demo tenant")?;
 
-    let webhook_state =
-        switchboard_webhook::init(&function_config(&provisioned, webhook_id)?, &sdk).await?;
-    let api_state = switchboard_api::init(&api_config, &sdk);
-    let inbound_state =
-        switchboard_inbound::init(&function_config(&provisioned, inbound_id)?, &sdk);
-    let outbound_state =
-        switchboard_outbound::init(&function_config(&provisioned, outbound_id)?, &sdk).await?;
+    let aws_calls = AwsCallRecorder::default();
+    let clock = Arc::new(SkippingClock::default());
+    let shared_clock: Arc<dyn Clock> = clock.clone();
+    let sdk_of = |id: &str| aws_calls.sdk_for(id, &sdk);
+
+    let mut webhook_state = switchboard_webhook::init(
+        &function_config(&provisioned, webhook_id)?,
+        &sdk_of(webhook_id),
+    )
+    .await?;
+    let mut api_state = switchboard_api::init(&api_config, &sdk_of(api_id)).await?;
+    let mut inbound_state = switchboard_inbound::init(
+        &function_config(&provisioned, inbound_id)?,
+        &sdk_of(inbound_id),
+    );
+    let mut outbound_state = switchboard_outbound::init(
+        &function_config(&provisioned, outbound_id)?,
+        &sdk_of(outbound_id),
+    )
+    .await?;
+    // Freshly built, so each state is still ours alone.
+    let unshared = || anyhow::anyhow!("function state shared before start");
+    Arc::get_mut(&mut webhook_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut api_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut inbound_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut outbound_state)
+        .ok_or_else(unshared)?
+        .clock = Arc::clone(&shared_clock);
 
     let app = switchboard_webhook::router(webhook_state).merge(switchboard_api::router(api_state));
     let mut tasks = vec![tokio::spawn(async move {
@@ -158,9 +187,17 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
             })
         } else if binding.function == outbound_id {
             let state = Arc::clone(&outbound_state);
+            let timeout = provisioned
+                .function_timeouts
+                .get(outbound_id)
+                .copied()
+                .unwrap_or(std::time::Duration::from_secs(3));
             Arc::new(move |event| {
                 let state = Arc::clone(&state);
-                Box::pin(async move { switchboard_outbound::handle_batch(&state, event).await })
+                let deadline = std::time::Instant::now() + timeout;
+                Box::pin(async move {
+                    switchboard_outbound::handle_batch(&state, event, deadline).await
+                })
             })
         } else {
             anyhow::bail!("no local handler for the SQS consumer {}", binding.function);
@@ -171,6 +208,11 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
             queue_arn: binding.queue_arn.clone(),
             batch_size: binding.batch_size,
             wait: settings.poll_wait,
+            timeout: provisioned
+                .function_timeouts
+                .get(&binding.function)
+                .copied()
+                .unwrap_or(std::time::Duration::from_secs(3)),
             handler,
         };
         tasks.push(tokio::spawn(poller.run()));
@@ -187,6 +229,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         settings,
         store,
         sdk,
+        aws_calls,
+        clock,
+        outbound: outbound_state,
         tasks,
     })
 }

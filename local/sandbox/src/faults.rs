@@ -25,6 +25,9 @@ pub enum FaultKind {
     Delay,
     /// Accepts the send, then reports `failed` with code 131026 instead of delivery.
     Undeliverable,
+    /// Accepts the send (and reports its statuses), then holds the answer `delay_ms`: the
+    /// client times out on a message that did go out.
+    LoseAnswer,
 }
 
 impl FaultKind {
@@ -39,6 +42,7 @@ pub enum FaultEffect {
     Reject(GraphErrorAnswer),
     Delay(Duration),
     AcceptThenFail,
+    AcceptThenHang(Duration),
 }
 
 impl FaultKind {
@@ -55,6 +59,9 @@ impl FaultKind {
             FaultKind::Reengagement => FaultEffect::Reject(GraphErrorAnswer::reengagement()),
             FaultKind::Delay => FaultEffect::Delay(delay.unwrap_or(DEFAULT_FAULT_DELAY)),
             FaultKind::Undeliverable => FaultEffect::AcceptThenFail,
+            FaultKind::LoseAnswer => {
+                FaultEffect::AcceptThenHang(delay.unwrap_or(DEFAULT_FAULT_DELAY))
+            }
         }
     }
 }

@@ -92,13 +92,18 @@ pub async fn send_message(
     };
 
     let mut undeliverable = false;
+    let mut hang_after_accepting = None;
     if let Some(effect) = fault_for(&state, &headers, addressee.input()) {
         match effect {
             FaultEffect::Reject(answer) => return answer.into_response(),
             FaultEffect::Delay(delay) => tokio::time::sleep(delay).await,
             FaultEffect::AcceptThenFail => undeliverable = true,
+            FaultEffect::AcceptThenHang(delay) => hang_after_accepting = Some(delay),
         }
     }
+    let callback_data = request["biz_opaque_callback_data"]
+        .as_str()
+        .map(str::to_owned);
 
     let wamid = new_wamid(addressee.input(), Direction::Outbound);
     state.record_sent(SentMessage {
@@ -116,8 +121,13 @@ pub async fn send_message(
                 recipient: addressee.customer(),
                 pricing: Pricing::for_message_type(&message_type),
                 undeliverable,
+                callback_data,
             },
         );
+    }
+    if let Some(delay) = hang_after_accepting {
+        // Accepted and reported, but the answer comes too late for the client to see it.
+        tokio::time::sleep(delay).await;
     }
     Json(json!({
         "messaging_product": "whatsapp",

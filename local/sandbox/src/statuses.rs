@@ -12,6 +12,8 @@ pub struct StatusPlan {
     pub recipient: Customer,
     pub pricing: Pricing,
     pub undeliverable: bool,
+    /// The send's `biz_opaque_callback_data`, echoed in every status as Meta does.
+    pub callback_data: Option<String>,
 }
 
 impl StatusPlan {
@@ -53,6 +55,7 @@ async fn report(state: &SandboxState, plan: &StatusPlan) {
                 timestamp: unix_now(),
                 recipient: plan.recipient.clone(),
                 pricing: plan.pricing.clone(),
+                callback_data: plan.callback_data.clone(),
             },
         );
         let bytes = body.to_string().into_bytes();

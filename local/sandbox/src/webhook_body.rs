@@ -127,6 +127,7 @@ pub struct StatusUpdate {
     pub timestamp: i64,
     pub recipient: Customer,
     pub pricing: Pricing,
+    pub callback_data: Option<String>,
 }
 
 pub fn status(business: &Business, update: &StatusUpdate) -> Value {
@@ -140,6 +141,9 @@ pub fn status(business: &Business, update: &StatusUpdate) -> Value {
     }
     if let Some(user_id) = &update.recipient.user_id {
         status["recipient_user_id"] = json!(user_id);
+    }
+    if let Some(data) = &update.callback_data {
+        status["biz_opaque_callback_data"] = json!(data);
     }
     if update.status == DeliveryStatus::Undeliverable {
         status["errors"] = json!([{
@@ -248,6 +252,7 @@ mod tests {
                 user_id: None,
             },
             pricing: Pricing::for_message_type("text"),
+            callback_data: None,
         };
         let body = status(&example_business(), &update(DeliveryStatus::Delivered));
         let value = &body["entry"][0]["changes"][0]["value"];

@@ -62,6 +62,19 @@ impl MessageId {
             ulid::Ulid::new().to_string().to_lowercase()
         ))
     }
+
+    /// The id of the message a client's idempotency key asks for: a retry with the same key,
+    /// after a crash or an expired claim, names the same message and meets the store's
+    /// duplicate check and the queue's deduplication id instead of creating a second one.
+    pub fn for_idempotency_key(tenant: &TenantId, scope: &str, key: &str) -> Self {
+        let mut h = Sha256::new();
+        for part in [tenant.as_str(), scope, key] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        let digest = h.finalize();
+        Self(format!("msg_k{}", hex::encode(&digest[..13])))
+    }
 }
 
 impl ConversationId {
@@ -113,6 +126,26 @@ impl ContactKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_name_one_message_per_tenant_and_scope() {
+        let acme = TenantId::new("acme");
+        let a = MessageId::for_idempotency_key(&acme, "api:messages", "k1");
+        assert_eq!(
+            a,
+            MessageId::for_idempotency_key(&acme, "api:messages", "k1")
+        );
+        assert_ne!(
+            a,
+            MessageId::for_idempotency_key(&acme, "api:messages", "k2")
+        );
+        assert_ne!(
+            a,
+            MessageId::for_idempotency_key(&TenantId::new("globex"), "api:messages", "k1")
+        );
+        assert_ne!(a, MessageId::for_idempotency_key(&acme, "other", "k1"));
+        assert!(a.as_str().len() <= 32, "{a}");
+    }
 
     #[test]
     fn conversation_id_is_stable_and_distinguishes_identity_kinds() {

@@ -23,6 +23,8 @@ pub struct Config {
     pub data_bucket: String,
     pub kms_key_id: String,
     pub meta_secret_id: String,
+    /// The secret that signs the API's page cursors (`CURSOR_SECRET_ID`); only the API has it.
+    pub cursor_secret_id: Option<String>,
     pub graph_api_base_url: String,
     pub graph_api_version: String,
     pub outbound_retry_base: Duration,
@@ -63,6 +65,7 @@ impl Config {
             data_bucket: required("DATA_BUCKET")?,
             kms_key_id: required("KMS_KEY_ID")?,
             meta_secret_id: required("META_SECRET_ID")?,
+            cursor_secret_id: get("CURSOR_SECRET_ID").filter(|v| !v.trim().is_empty()),
             graph_api_base_url: get("GRAPH_API_BASE_URL")
                 .unwrap_or_else(|| "https://graph.facebook.com".into())
                 .trim_end_matches('/')
@@ -97,6 +100,11 @@ mod tests {
         assert_eq!(c.table_name, "t");
         assert_eq!(c.graph_api_version, "v23.0");
         assert_eq!(c.outbound_retry_base, Duration::from_secs(5));
+        assert_eq!(c.cursor_secret_id, None);
+        let mut v = vars();
+        v.insert("CURSOR_SECRET_ID".into(), "arn:cursor".into());
+        let c = Config::from_map(&v).expect("valid");
+        assert_eq!(c.cursor_secret_id.as_deref(), Some("arn:cursor"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! partition. Activity fields only move forward, so messages recorded out of order never make a
 //! conversation look older or its customer-service window shorter.
 
-use crate::cursor;
+use crate::cursor::Cursors;
 use crate::error::{StoreError, from_sdk};
 use crate::expression::{Placeholders, UpdateExpression};
 use crate::item::{from_item, key, n, s, to_value};
@@ -234,18 +234,21 @@ impl Store {
     }
 
     /// Newest activity first, from the recency index (gsi1): eventually consistent, so a
-    /// conversation updated a moment ago may still show its previous position.
+    /// conversation updated a moment ago may still show its previous position. `cursor` must
+    /// be one `cursors` issued for this tenant's conversation list.
     pub async fn list_conversations(
         &self,
         tenant: &TenantId,
         limit: i32,
         cursor: Option<&str>,
+        cursors: Cursors<'_>,
     ) -> Result<Page<ConversationRecord>, StoreError> {
         let gsi1pk = keys::conversations_gsi1pk(tenant)?;
         let prefix = keys::tenant_prefix(tenant)?;
+        let scope = format!("conversations:{gsi1pk}");
         let start = cursor
             .map(|c| {
-                cursor::decode(c, |key| {
+                cursors.decode(&scope, c, |key| {
                     key.len() == 4
                         && key.get(keys::GSI1PK) == Some(&gsi1pk)
                         && key.get(keys::PK).is_some_and(|pk| pk.starts_with(&prefix))
@@ -282,7 +285,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             items,
-            next_cursor: cursor::next(out.last_evaluated_key.as_ref())?,
+            next_cursor: cursors.next(&scope, out.last_evaluated_key.as_ref())?,
         })
     }
 }

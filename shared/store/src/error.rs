@@ -32,7 +32,8 @@ pub enum StoreError {
     },
     #[error("invalid time: {0}")]
     InvalidTime(String),
-    /// The cursor is malformed or belongs to another listing (another tenant or conversation).
+    /// The cursor is malformed, tampered with, expired, or from another listing (another tenant
+    /// or conversation): the client's mistake, never retryable.
     #[error("invalid page cursor")]
     InvalidCursor,
     #[error("{what} not found")]
@@ -46,6 +47,9 @@ pub enum StoreError {
     /// The idempotency key was used before with a different request payload.
     #[error("idempotency key reused with a different payload")]
     IdempotencyPayloadMismatch,
+    /// The idempotency claim passed to another caller (its lease expired) or is gone.
+    #[error("idempotency claim no longer held")]
+    LeaseLost,
     #[error("could not encode item: {0}")]
     Encode(String),
     #[error("stored item is malformed: {0}")]
@@ -67,6 +71,7 @@ impl StoreError {
             | StoreError::WamidConflict { .. }
             | StoreError::MessageAlreadySent { .. }
             | StoreError::IdempotencyPayloadMismatch
+            | StoreError::LeaseLost
             | StoreError::Encode(_)
             | StoreError::Decode(_) => false,
         }

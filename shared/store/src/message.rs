@@ -1,6 +1,6 @@
 //! Message items and the reads the API makes of them.
 
-use crate::cursor;
+use crate::cursor::Cursors;
 use crate::error::{StoreError, from_sdk};
 use crate::expression::Placeholders;
 use crate::item::{Item, from_item, s};
@@ -63,18 +63,21 @@ impl Store {
     }
 
     /// Oldest first (by [`MessageRecord::created_at`], then id), strongly consistent: a message
-    /// just recorded is listed.
+    /// just recorded is listed. `cursor` must be one `cursors` issued for this conversation's
+    /// messages.
     pub async fn list_messages(
         &self,
         tenant: &TenantId,
         conversation: &ConversationId,
         limit: i32,
         cursor: Option<&str>,
+        cursors: Cursors<'_>,
     ) -> Result<Page<MessageRecord>, StoreError> {
         let pk = keys::conversation_pk(tenant, conversation)?;
+        let scope = format!("messages:{pk}");
         let start = cursor
             .map(|c| {
-                cursor::decode(c, |key| {
+                cursors.decode(&scope, c, |key| {
                     key.len() == 2
                         && key.get(keys::PK) == Some(&pk)
                         && key
@@ -113,7 +116,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             items,
-            next_cursor: cursor::next(out.last_evaluated_key.as_ref())?,
+            next_cursor: cursors.next(&scope, out.last_evaluated_key.as_ref())?,
         })
     }
 }

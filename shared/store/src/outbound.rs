@@ -18,6 +18,8 @@ use switchboard_domain::{
 };
 use time::OffsetDateTime;
 
+const BODY_JSON: &str = "body_json";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutboundMessage {
     pub message_id: MessageId,
@@ -25,7 +27,7 @@ pub struct NewOutboundMessage {
     pub to: ContactKey,
     pub message_type: String,
     pub text: Option<String>,
-    /// The Graph API request body that will be sent.
+    /// The [`OutboundPayload`](switchboard_domain::outbound::OutboundPayload), as JSON.
     pub body_json: String,
     pub created_at: OffsetDateTime,
 }
@@ -68,7 +70,7 @@ impl Store {
             &record,
             pointer.location(tenant)?.pk,
             message_sk.clone(),
-            [("body_json", s(m.body_json.as_str()))],
+            [(BODY_JSON, s(m.body_json.as_str()))],
         )?;
         let activity = Activity {
             conversation_id: &conversation_id,
@@ -111,6 +113,27 @@ impl Store {
             conversation_id,
             message_id: m.message_id.clone(),
         })
+    }
+
+    /// The message with the payload the API stored for it (`None` for messages stored
+    /// without one).
+    pub async fn get_outbound_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+    ) -> Result<Option<(MessageRecord, Option<String>)>, StoreError> {
+        let Some(pointer) = self.message_pointer(tenant, id).await? else {
+            return Ok(None);
+        };
+        let location = pointer.location(tenant)?;
+        let Some(item) = self
+            .get("get_outbound_message", location.pk, &location.sk)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let body_json = string_attribute(&item, BODY_JSON).map(str::to_owned);
+        Ok(Some((crate::item::from_item(item)?, body_json)))
     }
 
     /// Records Meta's wamid for the message and moves it to `sent` (unless a later status got

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-/// The most items one call returns; larger limits are clamped to it.
+/// The most items one call returns; larger limits are clamped to it. The API refuses limits
+/// outside `1..=MAX_PAGE_SIZE` rather than clamping them, so its documented range is this.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

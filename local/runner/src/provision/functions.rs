@@ -15,6 +15,8 @@ pub const KIND: &str = "AWS::Serverless::Function";
 pub struct Wiring {
     pub env: BTreeMap<String, BTreeMap<String, String>>,
     pub binaries: BTreeMap<String, String>,
+    /// `Timeout` in seconds, the function's own or the Globals'.
+    pub timeouts: BTreeMap<String, u64>,
     pub sqs: Vec<SqsBinding>,
     pub schedules: Vec<ScheduleBinding>,
     pub routes: Vec<HttpRoute>,
@@ -30,6 +32,14 @@ pub fn wire<'t>(
         wiring
             .env
             .insert(id.clone(), environment(template, id, decl, scope)?);
+        if let Some(seconds) = decl
+            .properties
+            .get("Timeout")
+            .or_else(|| template.function_globals.get("Timeout"))
+            .and_then(Value::as_u64)
+        {
+            wiring.timeouts.insert(id.clone(), seconds);
+        }
         if let Some(binary) = decl
             .metadata
             .get("BuildProperties")

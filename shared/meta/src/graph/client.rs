@@ -70,16 +70,35 @@ impl GraphClient {
         phone_number_id: &str,
         message: &OutboundMessage,
     ) -> Result<SendAccepted, GraphError> {
+        self.send_tagged(token, phone_number_id, message, None)
+            .await
+    }
+
+    /// [`send_message`](Self::send_message) with `biz_opaque_callback_data`: Meta echoes it
+    /// in every status webhook of the message, so a send whose answer was lost can still be
+    /// matched to our record.
+    pub async fn send_tagged(
+        &self,
+        token: &Secret,
+        phone_number_id: &str,
+        message: &OutboundMessage,
+        callback_data: Option<&str>,
+    ) -> Result<SendAccepted, GraphError> {
         let url = self.node_url(phone_number_id, "messages")?;
         if token.is_empty() {
             return Err(GraphError::InvalidRequest("the access token is empty"));
+        }
+        let mut request = serde_json::to_value(message)
+            .map_err(|_| GraphError::InvalidRequest("the message cannot be encoded"))?;
+        if let (Some(data), Some(fields)) = (callback_data, request.as_object_mut()) {
+            fields.insert("biz_opaque_callback_data".into(), data.into());
         }
         let (status, headers, body) = self
             .execute(
                 self.http
                     .post(url)
                     .bearer_auth(token.expose())
-                    .json(message),
+                    .json(&request),
             )
             .await?;
         if !status.is_success() {

@@ -109,6 +109,20 @@ impl GraphError {
     /// Meta's `is_transient` flag, then to the HTTP status (5xx, 429 and 408 retry). Timeouts retry
     /// even though Meta may have accepted the message: losing a reply is worse than the rare
     /// duplicate. An unreadable success answer does not retry, because Meta did accept something.
+    /// Whether Meta may have accepted the request although we hold no answer saying so: a
+    /// timeout or a broken connection after the request went out, a gateway's error page, or
+    /// a success we could not read. Sending again could deliver the message twice.
+    pub fn may_have_been_applied(&self) -> bool {
+        match self {
+            GraphError::Transport { kind, .. } => {
+                matches!(kind, TransportKind::Timeout | TransportKind::Other)
+            }
+            GraphError::UnexpectedResponse { http_status, .. } => *http_status >= 500,
+            GraphError::Decode { http_status, .. } => (200..300).contains(http_status),
+            GraphError::Api { .. } | GraphError::InvalidRequest(_) => false,
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             GraphError::Api {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use switchboard_domain::{ContactKey, PhoneNumberId, TenantId, Wamid};
-use switchboard_store::{NewInboundMessage, NewOutboundMessage, Store};
+use switchboard_store::{CursorCodec, Cursors, NewInboundMessage, NewOutboundMessage, Store};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -166,6 +166,19 @@ impl TestTable {
             .items
             .unwrap_or_default()
     }
+}
+
+/// Page cursors signed with a fixed test key, as of `T0` (the time the tests' messages are
+/// recorded at): a cursor from one call is accepted by the next.
+pub fn cursors() -> Cursors<'static> {
+    static CODEC: std::sync::LazyLock<CursorCodec> = std::sync::LazyLock::new(|| {
+        CursorCodec::new(
+            &switchboard_domain::Secret::new("store-tests-cursor-signing-key-0123456789"),
+            CursorCodec::DEFAULT_TTL,
+        )
+        .unwrap()
+    });
+    CODEC.at(T0)
 }
 
 pub fn tenant(id: &str) -> TenantId {

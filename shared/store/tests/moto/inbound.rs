@@ -1,4 +1,4 @@
-use crate::common::{T0, customer, inbound, table, tenant};
+use crate::common::{T0, cursors, customer, inbound, table, tenant};
 use switchboard_domain::conversation::window_closes_at;
 use switchboard_domain::{Direction, MessageStatus, Wamid};
 use switchboard_store::{Recorded, inbound_message_id};
@@ -37,7 +37,7 @@ async fn the_same_message_delivered_three_times_at_once_is_stored_and_counted_on
     assert_eq!(conversation.message_count, 1);
     let messages = t
         .store
-        .list_messages(&acme, &conversation_id, 10, None)
+        .list_messages(&acme, &conversation_id, 10, None, cursors())
         .await
         .unwrap();
     assert_eq!(messages.items.len(), 1);
@@ -114,7 +114,7 @@ async fn an_older_message_arriving_later_never_shrinks_the_window_or_rewinds_the
 
     let texts: Vec<_> = t
         .store
-        .list_messages(&acme, r.conversation_id(), 10, None)
+        .list_messages(&acme, r.conversation_id(), 10, None, cursors())
         .await
         .unwrap()
         .items

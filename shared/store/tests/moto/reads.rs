@@ -1,4 +1,4 @@
-use crate::common::{T0, customer, inbound, table, tenant};
+use crate::common::{T0, cursors, customer, inbound, table, tenant};
 use switchboard_domain::ContactKey;
 use switchboard_store::MAX_PAGE_SIZE;
 use time::Duration;
@@ -31,7 +31,7 @@ async fn conversations_page_newest_activity_first() {
     loop {
         let page = t
             .store
-            .list_conversations(&acme, 2, cursor.as_deref())
+            .list_conversations(&acme, 2, cursor.as_deref(), cursors())
             .await
             .unwrap();
         assert!(page.items.len() <= 2);
@@ -73,17 +73,29 @@ async fn messages_page_oldest_first() {
 
     let first = t
         .store
-        .list_messages(&acme, &conversation, 2, None)
+        .list_messages(&acme, &conversation, 2, None, cursors())
         .await
         .unwrap();
     let second = t
         .store
-        .list_messages(&acme, &conversation, 2, first.next_cursor.as_deref())
+        .list_messages(
+            &acme,
+            &conversation,
+            2,
+            first.next_cursor.as_deref(),
+            cursors(),
+        )
         .await
         .unwrap();
     let third = t
         .store
-        .list_messages(&acme, &conversation, 2, second.next_cursor.as_deref())
+        .list_messages(
+            &acme,
+            &conversation,
+            2,
+            second.next_cursor.as_deref(),
+            cursors(),
+        )
         .await
         .unwrap();
     let texts: Vec<String> = [first, second, third.clone()]
@@ -97,7 +109,7 @@ async fn messages_page_oldest_first() {
     // Out-of-range limits are clamped, not errors.
     assert_eq!(
         t.store
-            .list_messages(&acme, &conversation, 0, None)
+            .list_messages(&acme, &conversation, 0, None, cursors())
             .await
             .unwrap()
             .items
@@ -106,7 +118,7 @@ async fn messages_page_oldest_first() {
     );
     assert_eq!(
         t.store
-            .list_messages(&acme, &conversation, MAX_PAGE_SIZE * 10, None)
+            .list_messages(&acme, &conversation, MAX_PAGE_SIZE * 10, None, cursors())
             .await
             .unwrap()
             .items

@@ -1,4 +1,4 @@
-use crate::common::{T0, customer, inbound, table, tenant};
+use crate::common::{T0, cursors, customer, inbound, table, tenant};
 use switchboard_domain::{MessageStatus, TenantId, Wamid};
 use switchboard_store::{StatusApplied, StatusChange, StoreError};
 use time::Duration;
@@ -26,7 +26,7 @@ async fn a_tenant_cannot_read_or_touch_another_tenants_conversations() {
     );
     assert!(
         t.store
-            .list_messages(&b, r.conversation_id(), 10, None)
+            .list_messages(&b, r.conversation_id(), 10, None, cursors())
             .await
             .unwrap()
             .items
@@ -34,7 +34,7 @@ async fn a_tenant_cannot_read_or_touch_another_tenants_conversations() {
     );
     assert!(
         t.store
-            .list_conversations(&b, 10, None)
+            .list_conversations(&b, 10, None, cursors())
             .await
             .unwrap()
             .items
@@ -42,7 +42,7 @@ async fn a_tenant_cannot_read_or_touch_another_tenants_conversations() {
     );
     assert_eq!(
         t.store
-            .list_conversations(&a, 10, None)
+            .list_conversations(&a, 10, None, cursors())
             .await
             .unwrap()
             .items
@@ -109,17 +109,21 @@ async fn cursors_only_work_for_the_listing_that_made_them() {
         );
         t.store.record_inbound_message(&a, &again).await.unwrap();
     }
-    let page = t.store.list_conversations(&a, 1, None).await.unwrap();
+    let page = t
+        .store
+        .list_conversations(&a, 1, None, cursors())
+        .await
+        .unwrap();
     let cursor = page.next_cursor.unwrap();
     assert!(
         t.store
-            .list_conversations(&a, 1, Some(&cursor))
+            .list_conversations(&a, 1, Some(&cursor), cursors())
             .await
             .is_ok()
     );
     let err = t
         .store
-        .list_conversations(&b, 1, Some(&cursor))
+        .list_conversations(&b, 1, Some(&cursor), cursors())
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::InvalidCursor), "{err:?}");
@@ -127,20 +131,20 @@ async fn cursors_only_work_for_the_listing_that_made_them() {
 
     let page = t
         .store
-        .list_messages(&a, &conversations[0], 1, None)
+        .list_messages(&a, &conversations[0], 1, None, cursors())
         .await
         .unwrap();
     let cursor = page.next_cursor.unwrap();
     assert!(
         t.store
-            .list_messages(&a, &conversations[0], 1, Some(&cursor))
+            .list_messages(&a, &conversations[0], 1, Some(&cursor), cursors())
             .await
             .is_ok()
     );
     for (tenant, conversation) in [(&b, &conversations[0]), (&a, &conversations[1])] {
         let err = t
             .store
-            .list_messages(tenant, conversation, 1, Some(&cursor))
+            .list_messages(tenant, conversation, 1, Some(&cursor), cursors())
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::InvalidCursor), "{err:?}");
@@ -148,7 +152,7 @@ async fn cursors_only_work_for_the_listing_that_made_them() {
     // A conversation cursor is not a message cursor, and garbage is not a cursor.
     let conversation_cursor = t
         .store
-        .list_conversations(&a, 1, None)
+        .list_conversations(&a, 1, None, cursors())
         .await
         .unwrap()
         .next_cursor
@@ -156,7 +160,7 @@ async fn cursors_only_work_for_the_listing_that_made_them() {
     for bad in [conversation_cursor.as_str(), "!!", "eyJwayI6IngifQ"] {
         let err = t
             .store
-            .list_messages(&a, &conversations[0], 1, Some(bad))
+            .list_messages(&a, &conversations[0], 1, Some(bad), cursors())
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::InvalidCursor), "{bad}: {err:?}");
