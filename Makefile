@@ -50,8 +50,13 @@ HOST_TARGET := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 
 # Unit, conformance and end-to-end tests share one moto server, started and stopped here;
 # every end-to-end test provisions its own uniquely-prefixed resources from template.yaml.
+# Each stack records the AWS calls its functions made; iam-check then proves every call is
+# allowed by that function's policies in template.yaml and every granted action was used.
+AWS_CALL_LOG := $(CURDIR)/target/aws-calls
 e2e-test: $(MOTO_VENV)/.installed
-	CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
+	rm -rf $(AWS_CALL_LOG)
+	SWITCHBOARD_AWS_CALL_LOG=$(AWS_CALL_LOG) CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
+	CARGO_BUILD_TARGET=$(HOST_TARGET) cargo run --quiet --locked -p switchboard-dev -- iam-check --calls $(AWS_CALL_LOG) --template template.yaml
 
 template-check: $(TOOLS_VENV)/.installed
 	scripts/check-template.sh

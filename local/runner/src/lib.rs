@@ -4,6 +4,7 @@
 
 pub mod aws_calls;
 pub mod banner;
+pub mod iam;
 pub mod poller;
 pub mod provision;
 pub mod seed;

@@ -21,12 +21,36 @@ enum Command {
     QuarantineList,
     /// Replay one quarantined webhook body through the normal dedupe-and-enqueue path.
     QuarantineReplay { key: String },
+    /// Check the AWS calls the end-to-end suite recorded against each function's policies in
+    /// the template: fails on a call a role does not allow and on a grant no call used.
+    IamCheck {
+        #[arg(long, default_value = "target/aws-calls")]
+        calls: std::path::PathBuf,
+        #[arg(long, default_value = "template.yaml")]
+        template: std::path::PathBuf,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let cli = Cli::parse();
+    if let Command::IamCheck { calls, template } = &cli.command {
+        let findings = switchboard_dev::iam::check_template(template, calls)?;
+        for f in &findings {
+            println!("{f}");
+        }
+        if !findings.is_empty() {
+            eprintln!(
+                "IAM: {} findings: {} and the code disagree",
+                findings.len(),
+                template.display()
+            );
+            std::process::exit(1);
+        }
+        println!("IAM: every recorded AWS call is allowed and every granted action is used");
+        return Ok(());
+    }
     let settings = DevSettings::from_env()?;
     let sdk = aws::load_sdk_config().await;
     match cli.command {
@@ -69,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::IamCheck { .. } => {}
     }
     Ok(())
 }

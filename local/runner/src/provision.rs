@@ -15,7 +15,7 @@ mod props;
 mod s3;
 mod secrets;
 mod sqs;
-mod template;
+pub(crate) mod template;
 
 pub use intrinsics::IntrinsicError;
 pub use naming::InvalidPrefix;

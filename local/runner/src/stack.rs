@@ -45,10 +45,34 @@ impl RunningStack {
     }
 }
 
+/// Where each stack writes the AWS calls its functions made, for `switchboard-dev iam-check`.
+pub const AWS_CALL_LOG_ENV: &str = "SWITCHBOARD_AWS_CALL_LOG";
+
+impl RunningStack {
+    fn write_call_log(&self) -> anyhow::Result<()> {
+        let Some(dir) = std::env::var_os(AWS_CALL_LOG_ENV) else {
+            return Ok(());
+        };
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir)?;
+        let calls = crate::iam::logical_calls(&self.aws_calls.calls(), &self.provisioned);
+        let mut text = String::new();
+        for call in calls {
+            text.push_str(&serde_json::to_string(&call)?);
+            text.push('\n');
+        }
+        std::fs::write(dir.join(format!("{}.jsonl", self.settings.prefix)), text)?;
+        Ok(())
+    }
+}
+
 impl Drop for RunningStack {
     fn drop(&mut self) {
         for t in &self.tasks {
             t.abort();
+        }
+        if let Err(e) = self.write_call_log() {
+            tracing::error!(error = %e, "could not write the AWS call log");
         }
     }
 }
