@@ -10,6 +10,13 @@ pub fn redelivery_delay(base: Duration, attempt: u32) -> Duration {
     base.saturating_mul(factor).min(CAP)
 }
 
+/// The delay before a retryable send is tried again: the backoff, but never shorter than the
+/// wait Meta names for the error (130429: 1 s, 131056: 6 s, or its `Retry-After`).
+pub fn retry_delay(base: Duration, attempt: u32, meta_wait: Option<Duration>) -> Duration {
+    let backoff = redelivery_delay(base, attempt);
+    meta_wait.map_or(backoff, |wait| wait.min(CAP).max(backoff))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -22,5 +29,19 @@ mod tests {
         assert_eq!(redelivery_delay(b, 4), Duration::from_secs(40));
         assert_eq!(redelivery_delay(b, 50), CAP);
         assert_eq!(redelivery_delay(Duration::ZERO, 3), Duration::ZERO);
+    }
+
+    #[test]
+    fn metas_wait_is_a_floor_under_the_backoff() {
+        let b = Duration::from_secs(5);
+        let pair_limit = Some(Duration::from_secs(6));
+        assert_eq!(retry_delay(b, 1, pair_limit), Duration::from_secs(6));
+        assert_eq!(retry_delay(b, 3, pair_limit), Duration::from_secs(20));
+        assert_eq!(
+            retry_delay(Duration::ZERO, 1, pair_limit),
+            Duration::from_secs(6)
+        );
+        assert_eq!(retry_delay(b, 1, None), b);
+        assert_eq!(retry_delay(b, 1, Some(Duration::from_secs(86_400))), CAP);
     }
 }

@@ -7,7 +7,7 @@ mod backoff;
 mod init;
 mod send;
 
-pub use backoff::redelivery_delay;
+pub use backoff::{redelivery_delay, retry_delay};
 pub use init::{InitError, init};
 pub use send::{SendError, SendOutcome, UNCONFIRMED_TITLE, send_job};
 
@@ -130,7 +130,7 @@ async fn process_job(
                 .get("ApproximateReceiveCount")
                 .and_then(|n| n.parse::<u32>().ok())
                 .unwrap_or(1);
-            let delay = after.unwrap_or_else(|| redelivery_delay(state.retry_base, attempt));
+            let delay = retry_delay(state.retry_base, attempt, after);
             tracing::warn!(%reason, attempt, delay_s = delay.as_secs_f64(), "send will be retried");
             if let Some(handle) = record.receipt_handle.as_deref() {
                 let secs = i32::try_from(delay.as_secs()).unwrap_or(i32::MAX);
