@@ -97,6 +97,8 @@ fn init_logging() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_test_writer()
+        // The test writer prints to stdout, captured by the harness: colour only on a terminal.
+        .with_ansi(switchboard_platform::telemetry::stdout_wants_ansi())
         .try_init();
 }
 

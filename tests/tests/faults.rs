@@ -191,6 +191,23 @@ async fn queued(t: &TestStack, to: &str, body: &str) -> String {
     id.to_string()
 }
 
+/// One stored message per recipient and a batch of their jobs, records named `{prefix}{n}`.
+async fn batch(t: &TestStack, recipients: &[&str], prefix: &str) -> (SqsEvent, Vec<String>) {
+    let mut event = SqsEvent::default();
+    let mut ids = Vec::new();
+    for (n, to) in recipients.iter().enumerate() {
+        let id = queued(t, to, "batch").await;
+        let job = json!({ "tenant_id": "acme", "message_id": id });
+        event.records.push(record(
+            &format!("{prefix}{n}"),
+            &job,
+            &format!("acme:wa:{to}"),
+        ));
+        ids.push(id);
+    }
+    (event, ids)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_invocation_cut_off_mid_batch_loses_nothing_and_sends_nothing_twice() {
     let t = spawn_stack_with(Options {
@@ -205,16 +222,7 @@ async fn an_invocation_cut_off_mid_batch_loses_nothing_and_sends_nothing_twice()
     )
     .await;
     let recipients = ["15551230010", "15551230011", "15551230012"];
-    let mut ids = Vec::new();
-    let mut records = Vec::new();
-    for (n, to) in recipients.iter().enumerate() {
-        let id = queued(&t, to, "batch").await;
-        let job = json!({ "tenant_id": "acme", "message_id": id });
-        records.push(record(&format!("r{n}"), &job, &format!("acme:wa:{to}")));
-        ids.push(id);
-    }
-    let mut event = SqsEvent::default();
-    event.records = records;
+    let (event, ids) = batch(&t, &recipients, "r").await;
     let far = Instant::now() + Duration::from_secs(600);
     let cut = tokio::time::timeout(
         Duration::from_secs(1),
@@ -259,16 +267,7 @@ async fn a_batch_starts_no_record_it_has_no_time_to_finish() {
     )
     .await;
     let recipients = ["15551230020", "15551230021", "15551230022"];
-    let mut event = SqsEvent::default();
-    let mut ids = Vec::new();
-    for (n, to) in recipients.iter().enumerate() {
-        let id = queued(&t, to, "deadline").await;
-        let job = json!({ "tenant_id": "acme", "message_id": id });
-        event
-            .records
-            .push(record(&format!("d{n}"), &job, &format!("acme:wa:{to}")));
-        ids.push(id);
-    }
+    let (event, ids) = batch(&t, &recipients, "d").await;
     // Enough time for one record; the first takes 2 s of it.
     let deadline = Instant::now() + switchboard_outbound::RECORD_BUDGET + Duration::from_secs(1);
     let response =

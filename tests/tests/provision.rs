@@ -12,19 +12,20 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use switchboard_dev::provision::{ProvisionRequest, Provisioned, provision};
 
-const FUNCTIONS: [(&str, &str); 4] = [
+const FUNCTIONS: [(&str, &str); 5] = [
     ("WebhookFunction", "webhook"),
     ("ApiFunction", "api"),
     ("InboundFunction", "inbound"),
     ("OutboundFunction", "outbound"),
+    // No Events: an operator invokes it. It gets an environment and no binding or route.
+    ("OperationsFunction", "operations"),
 ];
 
-const ENV_NAMES: [&str; 10] = [
+const ENV_NAMES: [&str; 9] = [
     "TABLE_NAME",
     "INBOUND_QUEUE_URL",
     "OUTBOUND_QUEUE_URL",
     "DATA_BUCKET",
-    "KMS_KEY_ID",
     "META_SECRET_ID",
     "GRAPH_API_BASE_URL",
     "GRAPH_API_VERSION",
@@ -405,7 +406,6 @@ async fn every_function_environment_resolves_to_the_created_resources() {
             "{function}"
         );
         assert_eq!(env["DATA_BUCKET"], r["DataBucket"].name, "{function}");
-        assert_eq!(env["KMS_KEY_ID"], r["DataKey"].reference, "{function}");
         assert!(
             env["META_SECRET_ID"].starts_with("arn:aws:secretsmanager:"),
             "{function}"
@@ -448,6 +448,11 @@ async fn every_function_environment_resolves_to_the_created_resources() {
             ("InboundFunction", "InboundQueue", 10, false, true),
             ("OutboundFunction", "OutboundQueue", 10, true, true),
         ]
+    );
+    assert_eq!(
+        p.function_timeouts.get("OperationsFunction"),
+        Some(&std::time::Duration::from_secs(60)),
+        "its own timeout, not the Globals'"
     );
 
     let mut routes: Vec<(&str, &str, &str)> = p

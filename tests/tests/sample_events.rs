@@ -64,6 +64,9 @@ fn every_sample_is_checked_here() {
         "api-list-conversations.json",
         "api-send-message.json",
         "inbound-batch.json",
+        "operations-list-quarantine.json",
+        "operations-replay-quarantine.json",
+        "operations-replay-unrouted.json",
         "outbound-batch.json",
         "webhook-post-bad-signature.json",
         "webhook-post-status-read.json",
@@ -185,6 +188,34 @@ fn the_outbound_sample_is_a_fifo_send_job() {
             Some(&job.message_id.to_string())
         );
     }
+}
+
+/// The operations function is invoked with a bare command; each sample decodes as the one its
+/// name says, with nothing the function would refuse.
+#[test]
+fn the_operations_samples_are_commands() {
+    use switchboard_operations::Command;
+    let command = |name: &str| -> Command {
+        serde_json::from_str(&read(name)).unwrap_or_else(|e| panic!("{name} is not a command: {e}"))
+    };
+    assert_eq!(
+        command("operations-list-quarantine.json"),
+        Command::ListQuarantine { limit: Some(100) }
+    );
+    match command("operations-replay-quarantine.json") {
+        Command::ReplayQuarantine { key } => assert!(
+            key.starts_with(switchboard_platform::blob::QUARANTINE_PREFIX),
+            "{key}"
+        ),
+        other => panic!("operations-replay-quarantine.json is {other:?}"),
+    }
+    assert_eq!(
+        command("operations-replay-unrouted.json"),
+        Command::ReplayUnrouted {
+            phone_number_id: env_example("DEMO_PHONE_NUMBER_ID"),
+            limit: Some(100)
+        }
+    );
 }
 
 fn write_inbound_sample(path: &Path, events: &[webhook::WebhookEvent]) {

@@ -317,30 +317,40 @@ async fn validate(
         return Err(Problem::field("to", "is required"));
     };
 
-    let (phone_number_id, to) = match target {
+    let (phone_number_id, to, not_owned) = match target {
         Target::Conversation(id) => {
             let c = state
                 .store
                 .get_conversation(&caller.tenant, &id)
                 .await?
                 .ok_or_else(|| Problem::field("conversation_id", "no such conversation"))?;
-            (c.phone_number_id, c.contact)
+            (
+                c.phone_number_id,
+                c.contact,
+                (
+                    "conversation_id",
+                    "is on a phone number that no longer belongs to this account",
+                ),
+            )
         }
-        Target::Direct(pnid, to) => {
-            let owned = state
-                .store
-                .find_phone_route(&pnid)
-                .await?
-                .is_some_and(|route| route.tenant_id == caller.tenant);
-            if !owned {
-                return Err(Problem::field(
-                    "phone_number_id",
-                    "is not a phone number of this account",
-                ));
-            }
-            (pnid, to)
-        }
+        Target::Direct(pnid, to) => (
+            pnid,
+            to,
+            ("phone_number_id", "is not a phone number of this account"),
+        ),
     };
+    // The route is read strongly consistent: a number moved to another tenant is refused at
+    // once, for replies in its old conversations too. The outbound function checks again
+    // right before sending, for messages accepted before a move.
+    let owned = state
+        .store
+        .find_phone_route(&phone_number_id)
+        .await?
+        .is_some_and(|route| route.tenant_id == caller.tenant);
+    if !owned {
+        let (field, message) = not_owned;
+        return Err(Problem::field(field, message));
+    }
     Ok(Validated {
         phone_number_id,
         to,

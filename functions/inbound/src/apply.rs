@@ -1,6 +1,7 @@
 //! One webhook event → the store.
 
 use crate::InboundState;
+use crate::routing::Freshness;
 use switchboard_domain::{Direction, MessageId, PhoneNumberId, TenantId, Wamid};
 use switchboard_meta::webhook::{EventPayload, InboundMessage, StatusUpdate, WebhookEvent};
 use switchboard_store::{
@@ -50,7 +51,11 @@ pub async fn apply_event(
         .clone()
         .unwrap_or_else(|| format!("waba:{}", event.waba_id));
     let route = match &event.phone_number_id {
-        Some(pnid) => state.routes.find(pnid).await?,
+        // Customer content is routed by who holds the number now, never by a cached route.
+        Some(pnid) => {
+            let freshness = Freshness::for_payload(&event.payload);
+            state.routes.find(pnid, freshness, now).await?
+        }
         None => None,
     };
     let Some(route) = route else {

@@ -4,10 +4,11 @@ use crate::InboundState;
 use aws_config::SdkConfig;
 use std::sync::Arc;
 use switchboard_domain::SystemClock;
-use switchboard_platform::Config;
+use switchboard_platform::{Config, aws, blob::EventStore};
 use switchboard_store::Store;
 
 pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<InboundState> {
     let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
-    Arc::new(InboundState::new(store, Arc::new(SystemClock)))
+    let events = EventStore::new(aws::s3_client(sdk), &config.data_bucket);
+    Arc::new(InboundState::new(store, events, Arc::new(SystemClock)))
 }

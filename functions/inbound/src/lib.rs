@@ -1,6 +1,8 @@
 //! Applies webhook events from the inbound queue: routes each to its tenant by the business
 //! phone number, records messages and contacts, opens the customer-service window and moves
 //! delivery statuses forward. Every step is idempotent: SQS and Meta both deliver at least once.
+//! A record carries the event itself or, for an event too large for a queue message, a pointer
+//! to its copy in S3 (`blob::StoredEvent`), which is read back here.
 
 mod apply;
 mod init;
@@ -8,29 +10,50 @@ mod routing;
 
 pub use apply::{Applied, ApplyError, apply_event};
 pub use init::init;
-pub use routing::RouteCache;
+pub use routing::{Freshness, RouteCache};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
 use std::sync::Arc;
 use switchboard_domain::Clock;
 use switchboard_meta::webhook::WebhookEvent;
+use switchboard_platform::blob::{BlobError, EventStore, StoredEvent};
 use switchboard_store::Store;
 use tracing::Instrument;
 
 pub struct InboundState {
     pub store: Store,
     pub routes: RouteCache,
+    /// Events the webhook stored in S3 because they were too large for the queue.
+    pub events: EventStore,
     pub clock: Arc<dyn Clock>,
 }
 
 impl InboundState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Store, events: EventStore, clock: Arc<dyn Clock>) -> Self {
         Self {
             routes: RouteCache::new(store.clone()),
             store,
+            events,
             clock,
         }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RecordError {
+    /// S3 could not be read (retried) or holds something else than the pointer promised.
+    #[error(transparent)]
+    Stored(#[from] BlobError),
+    #[error("not a webhook event: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// The event a record carries, read back from S3 when the record is a pointer.
+async fn read_event(state: &InboundState, body: &str) -> Result<WebhookEvent, RecordError> {
+    match StoredEvent::from_queue_body(body) {
+        Some(stored) => Ok(serde_json::from_slice(&state.events.get(&stored).await?)?),
+        None => Ok(serde_json::from_str(body)?),
     }
 }
 
@@ -44,11 +67,11 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
             tracing::error!(message_id = %id, "inbound record without a body");
             return Some(id);
         };
-        let event: WebhookEvent = match serde_json::from_str(body) {
+        let event = match read_event(state, body).await {
             Ok(e) => e,
             Err(e) => {
                 // Stays on the queue until it reaches the DLQ, where it can be inspected.
-                tracing::error!(message_id = %id, error = %e, "inbound record is not a webhook event");
+                tracing::error!(message_id = %id, error = %e, "inbound record not read");
                 return Some(id);
             }
         };

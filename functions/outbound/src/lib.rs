@@ -9,7 +9,7 @@ mod send;
 
 pub use backoff::{redelivery_delay, retry_delay};
 pub use init::{InitError, init};
-pub use send::{SendError, SendOutcome, UNCONFIRMED_TITLE, send_job};
+pub use send::{NOT_OWNED_TITLE, SendError, SendOutcome, UNCONFIRMED_TITLE, send_job};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::collections::HashSet;

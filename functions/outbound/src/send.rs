@@ -36,6 +36,8 @@ const RECORD_BACKOFF: Duration = Duration::from_millis(150);
 
 /// What a message's record says when Meta gave no answer to its send.
 pub const UNCONFIRMED_TITLE: &str = "Delivery unconfirmed";
+/// What a message's record says when its phone number moved to another tenant before it was sent.
+pub const NOT_OWNED_TITLE: &str = "Phone number no longer belongs to this account";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -270,6 +272,31 @@ async fn gate_and_send(
             SendOutcome::Failed { code: 0 },
         ));
     };
+
+    // The number may have moved to another tenant since the message was accepted: read its
+    // route (strongly consistent, no cache) right before the send, and never send from a
+    // number the job's tenant no longer holds.
+    let owned = state
+        .store
+        .find_phone_route(&message.phone_number_id)
+        .await
+        .map_err(Refused::Store)?
+        .is_some_and(|route| route.tenant_id == job.tenant_id);
+    if !owned {
+        tracing::warn!(phone_number_id = %message.phone_number_id, "the phone number no longer belongs to this tenant; not sent");
+        let reason = format!(
+            "phone number {} is no longer connected to this account",
+            message.phone_number_id
+        );
+        return Ok(Attempt::NotSent(
+            DeliveryError {
+                code: 0,
+                title: Some(NOT_OWNED_TITLE.into()),
+                details: Some(reason.clone()),
+            },
+            SendOutcome::Denied { reason },
+        ));
+    }
 
     // From here on the send may reach Meta: no redelivery may start another.
     state

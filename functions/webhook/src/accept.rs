@@ -3,11 +3,16 @@
 //! releases the claims so Meta's retry can enqueue them again. An event another delivery has
 //! claimed but not completed is not acknowledged: its claimer may have died before enqueueing
 //! it, so Meta must retry until it is completed.
+//!
+//! An event too large for a queue message is stored in S3 after it is claimed, and the queue
+//! carries a pointer to it instead (see docs/webhook-model.md).
 
-use crate::WebhookState;
-use futures::future::join_all;
+use crate::EventIntake;
+use futures::future::{join_all, try_join_all};
 use sha2::{Digest, Sha256};
 use switchboard_meta::webhook::WebhookEvent;
+use switchboard_platform::blob::BlobError;
+use switchboard_platform::queue::{MAX_MESSAGE_BYTES, QueueError};
 use switchboard_store::{Begin, IdempotencyKey, Lease};
 use time::Duration;
 
@@ -16,8 +21,6 @@ use time::Duration;
 pub const CLAIM_FOR: Duration = Duration::seconds(60);
 /// Meta retries a webhook for up to seven days.
 const REMEMBER_FOR: Duration = Duration::days(7);
-/// SQS refuses messages over 256 KiB.
-const MAX_EVENT_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Accepted {
@@ -36,6 +39,8 @@ impl Accepted {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AcceptError {
+    /// The queue refused an event as too large. Not expected: an event that does not fit is
+    /// sent as a pointer to its copy in S3.
     #[error("event {key} is too large for the queue")]
     TooLarge { key: String },
     #[error("could not encode event: {0}")]
@@ -43,7 +48,9 @@ pub enum AcceptError {
     #[error(transparent)]
     Store(#[from] switchboard_store::StoreError),
     #[error(transparent)]
-    Queue(#[from] switchboard_platform::queue::QueueError),
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
 }
 
 pub fn dedupe_key(event: &WebhookEvent) -> IdempotencyKey {
@@ -57,18 +64,12 @@ pub fn dedupe_key(event: &WebhookEvent) -> IdempotencyKey {
 }
 
 pub async fn accept_events(
-    state: &WebhookState,
+    state: &EventIntake,
     events: &[WebhookEvent],
 ) -> Result<Accepted, AcceptError> {
     let bodies = events
         .iter()
-        .map(|e| {
-            let body = serde_json::to_string(e)?;
-            if body.len() > MAX_EVENT_BYTES {
-                return Err(AcceptError::TooLarge { key: e.key.clone() });
-            }
-            Ok(body)
-        })
+        .map(serde_json::to_string)
         .collect::<Result<Vec<_>, _>>()?;
 
     let now = state.clock.now();
@@ -93,7 +94,7 @@ pub async fn accept_events(
         match claim {
             Ok(Begin::Started(lease)) => {
                 claimed.push((&keys[i], lease));
-                to_send.push(bodies[i].clone());
+                to_send.push(i);
             }
             Ok(Begin::Completed { .. }) => duplicates += 1,
             Ok(Begin::InProgress { .. }) => in_progress += 1,
@@ -101,7 +102,7 @@ pub async fn accept_events(
             // of the payload format. The first one is queued; this one is not dropped.
             Err(switchboard_store::StoreError::IdempotencyPayloadMismatch) => {
                 tracing::warn!(event = %events[i].key, "event redelivered with another payload; enqueueing it too");
-                to_send.push(bodies[i].clone());
+                to_send.push(i);
             }
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -111,11 +112,7 @@ pub async fn accept_events(
 
     let sent = match first_error {
         Some(e) => Err(AcceptError::from(e)),
-        None => state
-            .inbound_queue
-            .send_all(&to_send)
-            .await
-            .map_err(AcceptError::from),
+        None => enqueue(state, events, &bodies, &hashes, &to_send).await,
     };
     if let Err(e) = sent {
         release(state, &claimed).await;
@@ -142,7 +139,45 @@ pub async fn accept_events(
     })
 }
 
-async fn release(state: &WebhookState, claimed: &[(&IdempotencyKey, Lease)]) {
+/// Puts the chosen events on the inbound queue. One too large for a queue message is stored in
+/// S3 first (under its hash, so a retry rewrites the same object) and the queue carries the
+/// pointer; the inbound consumer reads it back.
+pub(crate) async fn enqueue(
+    state: &EventIntake,
+    events: &[WebhookEvent],
+    bodies: &[String],
+    hashes: &[String],
+    to_send: &[usize],
+) -> Result<(), AcceptError> {
+    let store = &state.events;
+    let messages = try_join_all(to_send.iter().map(|&i| async move {
+        let body = &bodies[i];
+        if body.len() <= MAX_MESSAGE_BYTES {
+            return Ok::<_, AcceptError>(body.clone());
+        }
+        let stored = store.put(&hashes[i], body.as_bytes()).await?;
+        tracing::info!(
+            event = %events[i].key,
+            bytes = body.len(),
+            object = %stored.s3_key,
+            "event too large for a queue message; stored in S3, pointer enqueued"
+        );
+        Ok(stored.to_queue_body())
+    }))
+    .await?;
+    match state.inbound_queue.send_all(&messages).await {
+        Err(QueueError::TooLarge { index, .. }) => Err(AcceptError::TooLarge {
+            key: to_send
+                .get(index)
+                .and_then(|&i| events.get(i))
+                .map(|e| e.key.clone())
+                .unwrap_or_default(),
+        }),
+        sent => Ok(sent?),
+    }
+}
+
+async fn release(state: &EventIntake, claimed: &[(&IdempotencyKey, Lease)]) {
     for r in join_all(
         claimed
             .iter()

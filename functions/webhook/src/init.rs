@@ -1,14 +1,12 @@
 //! Builds the function's state once per container; the Lambda main and the dev runner share it.
 
-use crate::WebhookState;
+use crate::{EventIntake, WebhookState};
 use aws_config::SdkConfig;
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard_domain::SystemClock;
 use switchboard_meta::signature::Verifier;
 use switchboard_platform::secrets::{self, SecretsError};
-use switchboard_platform::{Config, aws, blob::Quarantine, queue::Queue};
-use switchboard_store::IdempotencyStore;
+use switchboard_platform::{Config, aws, blob::Quarantine};
 
 /// Meta waits a few seconds for the answer and the function runs 10 s at most: a stuck AWS
 /// call must fail in time to answer 5xx, so that Meta retries.
@@ -25,9 +23,7 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<WebhookState>,
     Ok(Arc::new(WebhookState {
         signature: Verifier::new(meta.app_secret.expose().as_bytes()),
         verify_token: meta.verify_token,
-        dedupe: IdempotencyStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-        inbound_queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.inbound_queue_url),
+        intake: EventIntake::new(config, sdk),
         quarantine: Quarantine::new(aws::s3_client(sdk), &config.data_bucket),
-        clock: Arc::new(SystemClock),
     }))
 }

@@ -5,22 +5,22 @@
 mod accept;
 mod handshake;
 mod init;
+mod intake;
 mod notification;
 mod replay;
 
 pub use accept::{AcceptError, Accepted, CLAIM_FOR, accept_events};
 pub use init::init;
-pub use replay::{ReplayError, ReplayOutcome, replay_quarantined};
+pub use intake::{EventIntake, enqueue_events};
+pub use replay::{ReplayError, ReplayOutcome, replay_from_quarantine, replay_quarantined};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use std::sync::Arc;
-use switchboard_domain::{Clock, Secret};
+use switchboard_domain::Secret;
 use switchboard_meta::signature::Verifier;
 use switchboard_platform::blob::Quarantine;
-use switchboard_platform::queue::Queue;
-use switchboard_store::IdempotencyStore;
 
 pub const WEBHOOK_PATH: &str = "/webhooks/whatsapp";
 
@@ -31,10 +31,10 @@ pub struct WebhookState {
     /// Keyed with the app secret once per container.
     pub signature: Verifier,
     pub verify_token: Secret,
-    pub dedupe: IdempotencyStore,
-    pub inbound_queue: Queue,
+    /// Dedupe claims, inbound queue, oversize-event store and clock; shared with the
+    /// operations function's replays.
+    pub intake: EventIntake,
     pub quarantine: Quarantine,
-    pub clock: Arc<dyn Clock>,
 }
 
 pub fn router(state: Arc<WebhookState>) -> Router {

@@ -35,36 +35,33 @@ pub(crate) async fn receive(
     };
     // Past the budget, answering "retry" beats being cut off by the Lambda timeout: claims
     // taken so far expire and Meta's retry finds the events again.
-    let accepted = match tokio::time::timeout(ACCEPT_BUDGET, accept_events(&state, &events)).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::error!(
-                events = events.len(),
-                "webhook events not enqueued in time; asking Meta to retry"
-            );
-            return StatusCode::SERVICE_UNAVAILABLE;
-        }
-    };
+    let accepted =
+        match tokio::time::timeout(ACCEPT_BUDGET, accept_events(&state.intake, &events)).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!(
+                    events = events.len(),
+                    "webhook events not enqueued in time; asking Meta to retry"
+                );
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
+        };
     match accepted {
-        Ok(accepted) if accepted.is_complete() => {
+        Ok(accepted) => {
             tracing::info!(
                 events = events.len(),
                 enqueued = accepted.enqueued,
                 duplicates = accepted.duplicates,
-                "webhook accepted"
-            );
-            StatusCode::OK
-        }
-        Ok(accepted) => {
-            // Another delivery holds these events and has not queued them yet; if it died,
-            // only Meta's retry brings them back. Not acknowledged until they are completed.
-            tracing::warn!(
-                events = events.len(),
-                enqueued = accepted.enqueued,
                 in_progress = accepted.in_progress,
-                "webhook events still in progress elsewhere; asking Meta to retry"
+                "webhook events accepted"
             );
-            StatusCode::SERVICE_UNAVAILABLE
+            if accepted.is_complete() {
+                StatusCode::OK
+            } else {
+                // Another delivery holds some events and has not queued them yet; if it
+                // died, only Meta's retry brings them back: not acknowledged until completed.
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
         Err(AcceptError::TooLarge { key }) => {
             quarantine(
@@ -83,7 +80,11 @@ pub(crate) async fn receive(
 }
 
 async fn quarantine(state: &WebhookState, body: &[u8], reason: &str) -> StatusCode {
-    match state.quarantine.put(body, reason, state.clock.now()).await {
+    match state
+        .quarantine
+        .put(body, reason, state.intake.clock.now())
+        .await
+    {
         Ok(key) => {
             tracing::error!(%key, %reason, bytes = body.len(), "webhook body quarantined");
             StatusCode::OK

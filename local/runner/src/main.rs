@@ -1,5 +1,6 @@
-//! `switchboard-dev up` runs the platform locally; `switchboard-dev quarantine …` lists and
-//! replays quarantined webhook bodies (against moto, or AWS with real credentials).
+//! `switchboard-dev up` runs the platform locally; `switchboard-dev ops '<json>'` runs one
+//! command of the operations function against the local stack (what `aws lambda invoke` of
+//! the deployed `OperationsFunction` does on AWS).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -17,10 +18,11 @@ struct Cli {
 enum Command {
     /// Provision moto from template.yaml, seed the demo tenant, serve everything.
     Up,
-    /// List quarantined webhook bodies.
-    QuarantineList,
-    /// Replay one quarantined webhook body through the normal dedupe-and-enqueue path.
-    QuarantineReplay { key: String },
+    /// Run one operations command against the local stack (`STACK_PREFIX`, provisioned if it
+    /// is not), e.g. '{"op":"list_quarantine"}', '{"op":"replay_quarantine","key":"quarantine/…"}',
+    /// '{"op":"replay_unrouted","phone_number_id":"…"}'. Prints the function's JSON answer;
+    /// exits 1 when it is an error.
+    Ops { command: String },
     /// Check the AWS calls the end-to-end suite recorded against each function's policies in
     /// the template: fails on a call a role does not allow and on a grant no call used.
     IamCheck {
@@ -61,36 +63,14 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("waiting for Ctrl-C")?;
         }
-        Command::QuarantineList | Command::QuarantineReplay { .. } => {
-            let settings = DevSettings {
-                sandbox_addr: None,
-                http_addr: "127.0.0.1:0".into(),
-                ..settings
-            };
-            let stack = start(settings, sdk.clone()).await?;
-            let config = stack.function_config(
-                stack
-                    .provisioned
-                    .function_binaries
-                    .iter()
-                    .find(|(_, b)| b.as_str() == "webhook")
-                    .map(|(id, _)| id.as_str())
-                    .context("no webhook function in template.yaml")?,
-            )?;
-            let state = switchboard_webhook::init(&config, &sdk).await?;
-            match cli.command {
-                Command::QuarantineReplay { key } => {
-                    let outcome = switchboard_webhook::replay_quarantined(&state, &key).await?;
-                    println!(
-                        "replayed {key}: {} events, {} enqueued, {} duplicates",
-                        outcome.events, outcome.accepted.enqueued, outcome.accepted.duplicates
-                    );
-                }
-                _ => {
-                    for key in state.quarantine.list(1000).await? {
-                        println!("{key}");
-                    }
-                }
+        Command::Ops { command } => {
+            let payload: serde_json::Value =
+                serde_json::from_str(&command).context("the command is not JSON")?;
+            let state = switchboard_dev::stack::operations_for(&settings, &sdk).await?;
+            let answer = switchboard_operations::handle(&state, payload).await;
+            println!("{}", serde_json::to_string_pretty(&answer)?);
+            if !answer.is_done() {
+                std::process::exit(1);
             }
         }
         Command::IamCheck { .. } => {}

@@ -32,6 +32,9 @@ pub struct RunningStack {
     pub clock: Arc<SkippingClock>,
     /// The outbound function's state, for tests that invoke its batch handler directly.
     pub outbound: Arc<switchboard_outbound::OutboundState>,
+    /// The operations function's state: it has no trigger, an operator invokes it
+    /// (`switchboard_operations::handle`, `switchboard-dev ops`).
+    pub operations: Arc<switchboard_operations::OperationsState>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -93,6 +96,62 @@ fn function_named<'a>(p: &'a Provisioned, binary: &str) -> anyhow::Result<&'a st
         .with_context(|| format!("template.yaml has no function built from binary {binary}"))
 }
 
+/// Provisions (or finds: provisioning is idempotent per prefix) the stack's resources.
+async fn provision_stack(
+    settings: &DevSettings,
+    sdk: &SdkConfig,
+    graph_base: String,
+) -> anyhow::Result<Provisioned> {
+    let secret = serde_json::json!({
+        "app_secret": settings.app_secret,
+        "verify_token": settings.verify_token,
+        "access_token": settings.access_token,
+    })
+    .to_string();
+    provision(
+        sdk,
+        &ProvisionRequest {
+            template_path: &settings.template_path,
+            prefix: &settings.prefix,
+            parameter_overrides: BTreeMap::from([
+                ("GraphApiBaseUrl".to_owned(), graph_base),
+                (
+                    "GraphApiVersion".to_owned(),
+                    settings.graph_api_version.clone(),
+                ),
+                (
+                    "OutboundRetryBaseSeconds".to_owned(),
+                    settings.outbound_retry_base.as_secs_f64().to_string(),
+                ),
+            ]),
+            secret_params: BTreeMap::from([("MetaSecretArn".to_owned(), secret)]),
+        },
+    )
+    .await
+    .context("provisioning the local stack from template.yaml")
+}
+
+/// The operations function's state for the stack `settings` name (`make dev`'s, by default),
+/// for `switchboard-dev ops`: its resources are provisioned if they are not there yet, nothing
+/// is served. `sdk` decides where it acts: the local emulator, or AWS with real credentials.
+pub async fn operations_for(
+    settings: &DevSettings,
+    sdk: &SdkConfig,
+) -> anyhow::Result<Arc<switchboard_operations::OperationsState>> {
+    let graph_base = settings
+        .graph_api_base_url
+        .clone()
+        .unwrap_or_else(|| "https://graph.facebook.com".to_owned());
+    let provisioned = provision_stack(settings, sdk, graph_base).await?;
+    let id = function_named(&provisioned, OPERATIONS_BINARY)?;
+    Ok(switchboard_operations::init(
+        &function_config(&provisioned, id)?,
+        sdk,
+    ))
+}
+
+const OPERATIONS_BINARY: &str = "operations";
+
 pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<RunningStack> {
     let http_listener = TcpListener::bind(&settings.http_addr)
         .await
@@ -126,38 +185,13 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         (None, None) => "https://graph.facebook.com".to_owned(),
     };
 
-    let secret = serde_json::json!({
-        "app_secret": settings.app_secret,
-        "verify_token": settings.verify_token,
-        "access_token": settings.access_token,
-    })
-    .to_string();
-    let provisioned = provision(
-        &sdk,
-        &ProvisionRequest {
-            template_path: &settings.template_path,
-            prefix: &settings.prefix,
-            parameter_overrides: BTreeMap::from([
-                ("GraphApiBaseUrl".to_owned(), graph_base),
-                (
-                    "GraphApiVersion".to_owned(),
-                    settings.graph_api_version.clone(),
-                ),
-                (
-                    "OutboundRetryBaseSeconds".to_owned(),
-                    settings.outbound_retry_base.as_secs_f64().to_string(),
-                ),
-            ]),
-            secret_params: BTreeMap::from([("MetaSecretArn".to_owned(), secret)]),
-        },
-    )
-    .await
-    .context("provisioning the local stack from template.yaml")?;
+    let provisioned = provision_stack(&settings, &sdk, graph_base).await?;
 
     let webhook_id = function_named(&provisioned, "webhook")?;
     let api_id = function_named(&provisioned, "api")?;
     let inbound_id = function_named(&provisioned, "inbound")?;
     let outbound_id = function_named(&provisioned, "outbound")?;
+    let operations_id = function_named(&provisioned, OPERATIONS_BINARY)?;
 
     let api_config = function_config(&provisioned, api_id)?;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &api_config.table_name);
@@ -185,9 +219,20 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         &sdk_of(outbound_id),
     )
     .await?;
+    let mut operations_state = switchboard_operations::init(
+        &function_config(&provisioned, operations_id)?,
+        &sdk_of(operations_id),
+    );
     // Freshly built, so each state is still ours alone.
     let unshared = || anyhow::anyhow!("function state shared before start");
-    Arc::get_mut(&mut webhook_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut webhook_state)
+        .ok_or_else(unshared)?
+        .intake
+        .clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut operations_state)
+        .ok_or_else(unshared)?
+        .intake
+        .clock = Arc::clone(&shared_clock);
     Arc::get_mut(&mut api_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
     Arc::get_mut(&mut inbound_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
     Arc::get_mut(&mut outbound_state)
@@ -256,6 +301,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         aws_calls,
         clock,
         outbound: outbound_state,
+        operations: operations_state,
         tasks,
     })
 }

@@ -21,7 +21,6 @@ pub struct Config {
     pub inbound_queue_url: String,
     pub outbound_queue_url: String,
     pub data_bucket: String,
-    pub kms_key_id: String,
     pub meta_secret_id: String,
     /// The secret that signs the API's page cursors (`CURSOR_SECRET_ID`); only the API has it.
     pub cursor_secret_id: Option<String>,
@@ -63,7 +62,6 @@ impl Config {
             inbound_queue_url: required("INBOUND_QUEUE_URL")?,
             outbound_queue_url: required("OUTBOUND_QUEUE_URL")?,
             data_bucket: required("DATA_BUCKET")?,
-            kms_key_id: required("KMS_KEY_ID")?,
             meta_secret_id: required("META_SECRET_ID")?,
             cursor_secret_id: get("CURSOR_SECRET_ID").filter(|v| !v.trim().is_empty()),
             graph_api_base_url: get("GRAPH_API_BASE_URL")
@@ -86,7 +84,6 @@ mod tests {
             ("INBOUND_QUEUE_URL", "http://q/in"),
             ("OUTBOUND_QUEUE_URL", "http://q/out.fifo"),
             ("DATA_BUCKET", "b"),
-            ("KMS_KEY_ID", "k"),
             ("META_SECRET_ID", "s"),
         ]
         .into_iter()

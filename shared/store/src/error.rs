@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use switchboard_domain::{MessageId, Wamid};
+use switchboard_domain::{MessageId, PhoneNumberId, TenantId, Wamid};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,6 +50,14 @@ pub enum StoreError {
     /// The idempotency claim passed to another caller (its lease expired) or is gone.
     #[error("idempotency claim no longer held")]
     LeaseLost,
+    /// A conditional write of a phone route found another owner than it expected: the number
+    /// belongs to another tenant (create), or its owner is not the one a move named (or it
+    /// has no route). `current_owner` is who holds it now, if anyone.
+    #[error("phone number {phone_number_id} is not routed to the expected tenant")]
+    PhoneRouteOwner {
+        phone_number_id: PhoneNumberId,
+        current_owner: Option<TenantId>,
+    },
     #[error("could not encode item: {0}")]
     Encode(String),
     #[error("stored item is malformed: {0}")]
@@ -72,6 +80,7 @@ impl StoreError {
             | StoreError::MessageAlreadySent { .. }
             | StoreError::IdempotencyPayloadMismatch
             | StoreError::LeaseLost
+            | StoreError::PhoneRouteOwner { .. }
             | StoreError::Encode(_)
             | StoreError::Decode(_) => false,
         }

@@ -5,6 +5,7 @@ mod directory;
 mod idempotency;
 mod inbound;
 mod outbound;
+mod phone_routes;
 mod reads;
 mod statuses;
 mod tenancy;
