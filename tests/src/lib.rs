@@ -131,6 +131,17 @@ pub fn text_message_webhook(
     timestamp: i64,
     body: &str,
 ) -> Value {
+    messages_webhook(
+        phone_number_id,
+        from,
+        vec![
+            json!({ "from": from, "id": wamid, "timestamp": timestamp.to_string(), "type": "text", "text": { "body": body } }),
+        ],
+    )
+}
+
+/// One `messages` change from customer `from` (named Ada) carrying the given message objects.
+pub fn messages_webhook(phone_number_id: &str, from: &str, messages: Vec<Value>) -> Value {
     json!({
         "object": "whatsapp_business_account",
         "entry": [{
@@ -141,7 +152,7 @@ pub fn text_message_webhook(
                     "messaging_product": "whatsapp",
                     "metadata": { "display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": phone_number_id },
                     "contacts": [{ "profile": { "name": "Ada" }, "wa_id": from }],
-                    "messages": [{ "from": from, "id": wamid, "timestamp": timestamp.to_string(), "type": "text", "text": { "body": body } }]
+                    "messages": messages
                 }
             }]
         }]
@@ -369,6 +380,27 @@ impl TestStack {
                 .unwrap_or(0)
         })
         .sum()
+    }
+
+    /// Replays a quarantined body through the webhook's own intake, as the operator would.
+    pub async fn replay_quarantined(&self, key: &str) -> switchboard_webhook::ReplayOutcome {
+        let webhook_id = self
+            .stack
+            .provisioned
+            .function_binaries
+            .iter()
+            .find(|(_, b)| b.as_str() == "webhook")
+            .map(|(id, _)| id.clone())
+            .expect("webhook function");
+        let state = switchboard_webhook::init(
+            &self.stack.function_config(&webhook_id).expect("config"),
+            &self.stack.sdk,
+        )
+        .await
+        .expect("init");
+        switchboard_webhook::replay_quarantined(&state, key)
+            .await
+            .expect("replays")
     }
 
     pub async fn quarantined(&self) -> Vec<String> {

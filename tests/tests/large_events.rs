@@ -15,22 +15,7 @@ const CUSTOMER: &str = "15557770001";
 
 /// One `messages` change carrying the given message objects, all from [`CUSTOMER`].
 fn notification(messages: Vec<Value>) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "object": "whatsapp_business_account",
-        "entry": [{
-            "id": WABA_ID,
-            "changes": [{
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": { "display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": PHONE_NUMBER_ID },
-                    "contacts": [{ "profile": { "name": "Ada" }, "wa_id": CUSTOMER }],
-                    "messages": messages
-                }
-            }]
-        }]
-    }))
-    .expect("json")
+    serde_json::to_vec(&messages_webhook(PHONE_NUMBER_ID, CUSTOMER, messages)).expect("json")
 }
 
 /// A shared-contacts message with `cards` contact cards.
@@ -270,24 +255,7 @@ async fn a_body_quarantined_for_an_oversize_event_replays() {
         )
         .await
         .expect("quarantined");
-    let webhook_id = t
-        .stack
-        .provisioned
-        .function_binaries
-        .iter()
-        .find(|(_, b)| b.as_str() == "webhook")
-        .map(|(id, _)| id.clone())
-        .expect("webhook function");
-    let state = switchboard_webhook::init(
-        &t.stack.function_config(&webhook_id).expect("config"),
-        &t.stack.sdk,
-    )
-    .await
-    .expect("init");
-
-    let outcome = switchboard_webhook::replay_quarantined(&state, &key)
-        .await
-        .expect("replays");
+    let outcome = t.replay_quarantined(&key).await;
     assert_eq!(outcome.events, 1);
     assert_eq!(outcome.accepted.enqueued, 1);
 

@@ -168,23 +168,7 @@ async fn a_quarantined_body_can_be_replayed() {
         .put(&body, "test", time::OffsetDateTime::now_utc())
         .await
         .expect("put");
-    let webhook_id = t
-        .stack
-        .provisioned
-        .function_binaries
-        .iter()
-        .find(|(_, b)| b.as_str() == "webhook")
-        .map(|(id, _)| id.clone())
-        .expect("webhook function");
-    let state = switchboard_webhook::init(
-        &t.stack.function_config(&webhook_id).expect("config"),
-        &t.stack.sdk,
-    )
-    .await
-    .expect("init");
-    let outcome = switchboard_webhook::replay_quarantined(&state, &key)
-        .await
-        .expect("replay");
+    let outcome = t.replay_quarantined(&key).await;
     assert_eq!(outcome.accepted.enqueued, 1);
 
     let conversation = t.first_conversation().await;

@@ -88,22 +88,8 @@ impl Quarantine {
     }
 
     pub async fn get(&self, key: &str) -> Result<QuarantinedBody, BlobError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| s3_error("get", key, e))?;
-        let reason = out.metadata().and_then(|m| m.get("reason").cloned());
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| s3_error("read", key, e))?
-            .into_bytes()
-            .to_vec();
+        let (metadata, body) = read_object(&self.client, &self.bucket, key).await?;
+        let reason = metadata.and_then(|m| m.get("reason").cloned());
         Ok(QuarantinedBody {
             key: key.to_owned(),
             body,
@@ -213,21 +199,7 @@ impl EventStore {
                 reason: format!("outside {EVENTS_PREFIX}"),
             });
         }
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| s3_error("get", key, e))?;
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| s3_error("read", key, e))?
-            .into_bytes()
-            .to_vec();
+        let (_, body) = read_object(&self.client, &self.bucket, key).await?;
         if body.len() as u64 != stored.bytes {
             return Err(BlobError::NotStoredEvent {
                 key: key.clone(),
@@ -275,6 +247,30 @@ fn truncate(s: &str, max: usize) -> String {
             }
         })
         .collect()
+}
+
+/// An object's user metadata and whole body.
+async fn read_object(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<(Option<std::collections::HashMap<String, String>>, Vec<u8>), BlobError> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3_error("get", key, e))?;
+    let metadata = out.metadata().cloned();
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| s3_error("read", key, e))?
+        .into_bytes()
+        .to_vec();
+    Ok((metadata, body))
 }
 
 fn s3_error<E>(op: &'static str, key: &str, e: E) -> BlobError
