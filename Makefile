@@ -11,7 +11,7 @@ TOOLS_VENV := $(VENV)/tools
 BENCH_VENV := $(VENV)/bench
 export MOTO_PORT ?= 4566
 
-.PHONY: help dev test bench fmt lint unit-test e2e-test template-check venvs clean
+.PHONY: help dev test bench fmt lint unit-test e2e-test template-check venvs clean fuzz
 
 help:
 	@echo "make dev    - run every function, moto and the Meta sandbox locally"
@@ -68,6 +68,17 @@ dev: $(MOTO_VENV)/.installed
 
 bench: $(BENCH_VENV)/.installed
 	scripts/bench.sh
+
+# Every fuzz target (fuzz/, its own workspace) for FUZZ_SECONDS each, seeded from
+# ../shared/conformance; fails on a crash. cargo-fuzz is installed project-locally.
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := $(VENV)/cargo/bin/cargo-fuzz
+FUZZ_SECONDS ?= 60
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(VENV)/cargo
+
+fuzz: $(CARGO_FUZZ)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 clean:
 	rm -rf $(VENV) .aws-sam target/bench
