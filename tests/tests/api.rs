@@ -138,27 +138,9 @@ async fn unknown_conversations_and_messages_are_not_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_tenant_cannot_see_or_use_another_tenants_data() {
     let t = spawn_stack().await;
-    let now = time::OffsetDateTime::now_utc();
-    let other = switchboard_domain::TenantId::new("globex");
-    t.stack
-        .store
-        .put_tenant(&switchboard_store::Tenant {
-            id: other.clone(),
-            name: "Globex".into(),
-            created_at: now,
-        })
+    switchboard_dev::seed::seed_tenant(&t.stack.store, "globex", "Globex", "sk_test_globex")
         .await
         .expect("tenant");
-    t.stack
-        .store
-        .put_api_key(&switchboard_store::ApiKeyRecord {
-            key_hash: switchboard_api::hash_api_key("sk_test_globex"),
-            tenant_id: other,
-            name: "globex".into(),
-            created_at: now,
-        })
-        .await
-        .expect("key");
 
     let body = serde_json::to_vec(&text_message_webhook(
         PHONE_NUMBER_ID,

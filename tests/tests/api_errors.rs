@@ -331,27 +331,9 @@ async fn cursors_work_only_on_their_own_listing_unchanged_and_unexpired() {
     }
 
     // Another tenant cannot use this tenant's cursor.
-    let now = time::OffsetDateTime::now_utc();
-    let globex = switchboard_domain::TenantId::new("globex");
-    t.stack
-        .store
-        .put_tenant(&switchboard_store::Tenant {
-            id: globex.clone(),
-            name: "Globex".into(),
-            created_at: now,
-        })
+    switchboard_dev::seed::seed_tenant(&t.stack.store, "globex", "Globex", "sk_test_globex_errors")
         .await
         .expect("tenant");
-    t.stack
-        .store
-        .put_api_key(&switchboard_store::ApiKeyRecord {
-            key_hash: switchboard_api::hash_api_key("sk_test_globex_errors"),
-            tenant_id: globex,
-            name: "globex".into(),
-            created_at: now,
-        })
-        .await
-        .expect("key");
     let r = t
         .api_request(
             Method::GET,
