@@ -66,7 +66,7 @@ test: lint e2e-test template-check
 dev: $(MOTO_VENV)/.installed
 	scripts/dev.sh
 
-bench: $(BENCH_VENV)/.installed
+bench: $(BENCH_VENV)/.installed $(MOTO_VENV)/.installed
 	scripts/bench.sh
 
 # Every fuzz target (fuzz/, its own workspace) for FUZZ_SECONDS each, seeded from

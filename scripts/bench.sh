@@ -7,7 +7,8 @@
 # of ten rounds per run. The machine is shared and its load drifts, so the two sides alternate
 # BENCH_PAIRS times (default 5): each Rust run is compared with the pywa run right after it,
 # and the verdict uses the median of those pairwise ratios. BENCH_SECONDS (default 3) is the
-# measuring time of each run.
+# measuring time of each run. Also the token vault's opens per second with and without its
+# data-key cache, against moto (skipped when the moto venv is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 mkdir -p "$out"
-rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/report.json
+rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/report.json
 
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
@@ -38,6 +39,19 @@ for i in $(seq 1 "$pairs"); do
     --seconds "$seconds" --json "$out/pywa-$i.json"
 done
 
+# The token vault: opens per second with and without its data-key cache, against moto
+# (shared/platform/benches/token_vault.rs; both sides in one run, alternating rounds).
+vault_status="measured"
+if [ -x .venv/moto/bin/python ]; then
+  echo "Token vault: opens per second with and without the data-key cache (against moto)..."
+  if ! scripts/with-moto.sh cargo bench -q -p switchboard-platform --bench token_vault -- \
+      --seconds "$seconds" --json "$PWD/$out/vault.json"; then
+    vault_status="failed (see the output above)"
+  fi
+else
+  vault_status="skipped: moto is not installed (make .venv/moto/.installed)"
+fi
+
 echo "Building the webhook bootstrap (release)..."
 bootstrap=target/release/webhook
 size_status="built"
@@ -47,7 +61,7 @@ if ! cargo build -q --release -p switchboard-webhook --bin webhook > "$out/webho
 fi
 
 OUT="$out" PAIRS="$pairs" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_target_mb" \
-  BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" python3 - <<'PY'
+  BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" python3 - <<'PY'
 import json, os, shutil, statistics, subprocess, tempfile
 
 out = os.environ["OUT"]
@@ -112,6 +126,11 @@ report = {
     "ratio_met": ratio >= ratio_target,
     "bootstrap": size,
 }
+vault = {"status": os.environ["VAULT_STATUS"]}
+if os.path.exists(f"{out}/vault.json"):
+    with open(f"{out}/vault.json") as f:
+        vault.update(json.load(f))
+report["token_vault"] = vault
 with open(f"{out}/report.json", "w") as f:
     json.dump(report, f, indent=2)
 
@@ -137,5 +156,13 @@ if size["bytes"] is None:
 else:
     print(f"Webhook bootstrap ({size['path']}, stripped): {size['mb']:.1f} MB   "
           f"target <= {size_target_mb:.0f} MB: {met(size['met'])}")
+if "ratio" in vault:
+    print(f"Token vault opens per second, {vault['tokens']} tokens, KMS = moto "
+          f"(wall time; medians of {vault['rounds']} alternating rounds)")
+    print(f"  {'with the data-key cache':<28}{vault['cached_opens_per_second']:>12,.0f}")
+    print(f"  {'KMS Decrypt every open':<28}{vault['uncached_opens_per_second']:>12,.0f}")
+    print(f"  {'ratio':<28}{vault['ratio']:>11,.0f}x")
+else:
+    print(f"Token vault: {vault['status']}")
 print(f"Report: {out}/report.json")
 PY

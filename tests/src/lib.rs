@@ -13,6 +13,8 @@ pub const APP_SECRET: &str = "e2e-app-secret";
 pub const VERIFY_TOKEN: &str = "e2e-verify-token";
 pub const ACCESS_TOKEN: &str = "e2e-access-token";
 pub const API_KEY: &str = "sk_test_e2e_0123456789";
+pub const ADMIN_EMAIL: &str = "admin@acme.example";
+pub const ADMIN_PASSWORD: &str = "acme-admin-password";
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
 pub const DISPLAY_PHONE_NUMBER: &str = "15550783881";
 pub const WABA_ID: &str = "102290129340398";
@@ -75,6 +77,8 @@ async fn try_spawn(options: Options) -> anyhow::Result<TestStack> {
             display_phone_number: DISPLAY_PHONE_NUMBER.into(),
             waba_id: WABA_ID.into(),
             api_key: API_KEY.into(),
+            admin_email: ADMIN_EMAIL.into(),
+            admin_password: ADMIN_PASSWORD.into(),
         },
         graph_api_base_url: None,
         graph_api_version: "v23.0".into(),
@@ -412,5 +416,100 @@ impl TestStack {
             .await
             .context("listing quarantine")
             .expect("quarantine list")
+    }
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    /// `Authorization: Bearer …`: an access token or an API key.
+    Bearer(&'a str),
+    /// A console session: the cookie and the CSRF token repeated in `X-CSRF-Token`.
+    Session {
+        cookie: &'a str,
+        csrf: Option<&'a str>,
+    },
+}
+
+impl TestStack {
+    /// A JSON request with exactly the credentials given. Returns status, headers and body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<&Value>,
+    ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base()));
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => req = req.bearer_auth(token),
+            Auth::Session { cookie, csrf } => {
+                req = req.header(
+                    "cookie",
+                    format!("{}={cookie}", switchboard_api::SESSION_COOKIE),
+                );
+                if let Some(csrf) = csrf {
+                    req = req.header(switchboard_api::CSRF_HEADER, csrf);
+                }
+            }
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.expect("api reachable");
+        let status = res.status();
+        let headers = res.headers().clone();
+        (status, headers, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs in; panics unless the API answers 200. Returns the token body.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let (status, _, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/auth/login",
+                Auth::None,
+                Some(&json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(status, 200, "login as {email}: {body}");
+        body
+    }
+
+    /// The access token of a fresh sign-in.
+    pub async fn access_token(&self, email: &str, password: &str) -> String {
+        self.login(email, password).await["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// Invites `email` with `role` as the holder of `token`, accepts the invitation with
+    /// `password`, and returns the new person's user id.
+    pub async fn add_person(&self, token: &str, email: &str, role: &str, password: &str) -> String {
+        let (status, _, invited) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/users",
+                Auth::Bearer(token),
+                Some(&json!({ "name": format!("{role} person"), "email": email, "role": role })),
+            )
+            .await;
+        assert_eq!(status, 201, "inviting {email}: {invited}");
+        let (status, _, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/auth/invitations/accept",
+                Auth::None,
+                Some(&json!({ "token": invited["invitation_token"], "password": password })),
+            )
+            .await;
+        assert_eq!(status, 204, "accepting the invitation of {email}: {body}");
+        invited["user"]["id"]
+            .as_str()
+            .expect("a user id")
+            .to_owned()
     }
 }

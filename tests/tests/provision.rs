@@ -389,8 +389,12 @@ async fn every_function_environment_resolves_to_the_created_resources() {
         let names: Vec<&str> = env.keys().map(String::as_str).collect();
         let mut expected = ENV_NAMES.to_vec();
         if function == "ApiFunction" {
-            // Only the API signs page cursors.
-            expected.push("CURSOR_SECRET_ID");
+            // Only the API signs page cursors and access tokens, and checks console origins.
+            expected.extend([
+                "CURSOR_SECRET_ID",
+                "ACCESS_TOKEN_SECRET_ID",
+                "CONSOLE_ORIGINS",
+            ]);
         }
         expected.sort_unstable();
         assert_eq!(names, expected, "{function}");

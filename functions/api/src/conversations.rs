@@ -1,6 +1,6 @@
 //! Conversation and message reads, scoped to the caller's tenant.
 
-use crate::auth::Caller;
+use crate::principal::Principal;
 use crate::problem::Problem;
 use crate::{ApiState, MAX_ID_BYTES};
 use axum::Json;
@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request, State
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::Arc;
 use switchboard_domain::ConversationId;
 use switchboard_store::{ConversationRecord, MAX_PAGE_SIZE, MessageRecord};
@@ -19,26 +19,37 @@ pub(crate) const DEFAULT_LIMIT: i32 = 50;
 pub(crate) const MAX_LIMIT: i32 = MAX_PAGE_SIZE;
 const _: () = assert!(DEFAULT_LIMIT >= 1 && DEFAULT_LIMIT <= MAX_LIMIT);
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPageQuery {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 /// `?limit=&cursor=`, checked: a typo'd, repeated or unknown parameter, or a limit outside
 /// `1..=MAX_LIMIT`, is a 400 naming it.
 pub(crate) struct PageQuery {
-    limit: i32,
-    cursor: Option<String>,
+    pub(crate) limit: i32,
+    pub(crate) cursor: Option<String>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let Query(raw) = Query::<RawPageQuery>::try_from_uri(&parts.uri)?;
-        let limit = match raw.limit.as_deref() {
+impl PageQuery {
+    /// Reads `limit` and `cursor`, allowing the route's own parameters `extra` besides.
+    pub(crate) fn from_uri(uri: &axum::http::Uri, extra: &[&str]) -> Result<Self, Problem> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut limit = None;
+        let mut cursor = None;
+        for (name, value) in pairs {
+            if !seen.insert(name.clone()) {
+                return Err(Problem::query_field(&name, "is given more than once"));
+            }
+            match name.as_str() {
+                "limit" => limit = Some(value),
+                "cursor" => cursor = Some(value),
+                other if extra.contains(&other) => {}
+                other => {
+                    return Err(Problem::query_field(
+                        other,
+                        "is not a parameter of this route",
+                    ));
+                }
+            }
+        }
+        let limit = match limit.as_deref() {
             None => DEFAULT_LIMIT,
             Some(text) => text
                 .trim()
@@ -52,10 +63,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
                     )
                 })?,
         };
-        Ok(Self {
-            limit,
-            cursor: raw.cursor,
-        })
+        Ok(Self { limit, cursor })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        Self::from_uri(&parts.uri, &[])
     }
 }
 
@@ -93,13 +109,13 @@ fn is_plausible_id(id: &str) -> bool {
 
 #[derive(Serialize)]
 pub(crate) struct PageBody<T> {
-    data: Vec<T>,
-    next_cursor: Option<String>,
+    pub(crate) data: Vec<T>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 pub(crate) async fn list(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    caller: Principal,
     q: PageQuery,
 ) -> Result<Json<PageBody<ConversationRecord>>, Problem> {
     let page = state
@@ -119,7 +135,7 @@ pub(crate) async fn list(
 
 pub(crate) async fn get_one(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationRecord>, Problem> {
     state
@@ -132,7 +148,7 @@ pub(crate) async fn get_one(
 
 pub(crate) async fn messages(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    caller: Principal,
     Path(id): Path<String>,
     q: PageQuery,
 ) -> Result<Json<PageBody<MessageRecord>>, Problem> {

@@ -1,19 +1,33 @@
 //! The business HTTP API: an axum Router that lambda_http runs in Lambda and the dev runner
 //! mounts locally.
 
-mod auth;
+mod access;
+mod accounts;
+mod api_keys;
+mod audit;
 mod conversations;
 mod init;
+mod login_limits;
 mod messages;
+mod password;
+mod principal;
 mod problem;
+mod tokens;
+mod users;
 
-pub use auth::{ApiKeyAuthenticator, Authenticator, Caller, hash_api_key};
+pub use access::{Access, RULES, Rule, check, rule_for};
+pub use audit::AuditLog;
 pub use init::{InitError, init};
+pub use principal::{Actor, CSRF_HEADER, Principal, SESSION_COOKIE, Via};
 pub use problem::{FieldError, Problem};
+pub use tokens::{AccessTokens, digest as secret_digest};
 
+use access::Routes;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::routing::{delete, get, patch, post};
 use std::sync::Arc;
 use switchboard_domain::Clock;
 use switchboard_platform::queue::Queue;
@@ -29,25 +43,92 @@ pub struct ApiState {
     pub store: Store,
     pub idempotency: IdempotencyStore,
     pub outbound_queue: Queue,
-    pub auth: Arc<dyn Authenticator>,
+    pub access_tokens: AccessTokens,
+    pub audit: AuditLog,
+    /// Origins the console is served from; empty: the API's own host.
+    pub console_origins: Vec<String>,
     pub clock: Arc<dyn Clock>,
     /// Signs and checks page cursors; read against `clock`.
     pub cursors: CursorCodec,
 }
 
-pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/conversations", get(conversations::list))
-        .route("/v1/conversations/{id}", get(conversations::get_one))
-        .route(
+impl ApiState {
+    /// Replaces the clock everywhere the API reads time.
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.audit.set_clock(Arc::clone(&clock));
+        self.clock = clock;
+    }
+}
+
+/// The caller's address (see [`principal::source_ip`]).
+pub struct SourceIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SourceIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(SourceIp(principal::source_ip(parts)))
+    }
+}
+
+fn routes() -> Routes {
+    Routes::new()
+        .add(Method::GET, "/healthz", get(healthz))
+        .add(Method::POST, "/v1/auth/signup", post(accounts::sign_up))
+        .add(Method::POST, "/v1/auth/login", post(accounts::login))
+        .add(Method::POST, "/v1/auth/refresh", post(accounts::refresh))
+        .add(Method::POST, "/v1/auth/logout", post(accounts::logout))
+        .add(
+            Method::POST,
+            "/v1/auth/invitations/accept",
+            post(accounts::accept_invitation),
+        )
+        .add(
+            Method::POST,
+            "/v1/auth/password",
+            post(accounts::change_password),
+        )
+        .add(Method::GET, "/v1/me", get(accounts::me))
+        .add(Method::GET, "/v1/conversations", get(conversations::list))
+        .add(
+            Method::GET,
+            "/v1/conversations/{id}",
+            get(conversations::get_one),
+        )
+        .add(
+            Method::GET,
             "/v1/conversations/{id}/messages",
             get(conversations::messages),
         )
-        .route("/v1/messages", post(messages::create))
-        .route("/v1/messages/{id}", get(messages::get_one))
+        .add(Method::POST, "/v1/messages", post(messages::create))
+        .add(Method::GET, "/v1/messages/{id}", get(messages::get_one))
+        .add(Method::GET, "/v1/users", get(users::list))
+        .add(Method::POST, "/v1/users", post(users::invite))
+        .add(Method::PATCH, "/v1/users/{id}", patch(users::update))
+        .add(Method::GET, "/v1/api-keys", get(api_keys::list))
+        .add(Method::POST, "/v1/api-keys", post(api_keys::create))
+        .add(
+            Method::DELETE,
+            "/v1/api-keys/{id}",
+            delete(api_keys::revoke),
+        )
+        .add(Method::GET, "/v1/audit", get(audit::list))
+}
+
+/// Every (method, path) the router serves; the access table must name exactly these.
+pub fn served_routes() -> Vec<(Method, &'static str)> {
+    routes().served().to_vec()
+}
+
+pub fn router(state: Arc<ApiState>) -> Router {
+    routes()
+        .into_router()
         // Before `route_layer`: it applies to the routes as they are when it is called.
         .method_not_allowed_fallback(problem::method_not_allowed)
+        // Route layers run outermost-last: ids are checked before anyone is authenticated.
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            access::authorize,
+        ))
         .route_layer(axum::middleware::from_fn(conversations::valid_path_ids))
         .fallback(problem::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -60,4 +141,31 @@ pub fn router(state: Arc<ApiState>) -> Router {
 
 async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_served_route_has_exactly_one_access_rule_and_every_rule_is_served() {
+        let served = served_routes();
+        for (method, path) in &served {
+            let rules = RULES
+                .iter()
+                .filter(|r| r.path == *path && r.method == method.as_str())
+                .count();
+            assert_eq!(rules, 1, "{method} {path} needs exactly one access rule");
+        }
+        for r in RULES {
+            assert!(
+                served
+                    .iter()
+                    .any(|(m, p)| *p == r.path && m.as_str() == r.method),
+                "the rule for {} {} names a route the API does not serve",
+                r.method,
+                r.path
+            );
+        }
+    }
 }

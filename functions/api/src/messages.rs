@@ -3,7 +3,7 @@
 //! a retry, even after a crash, names the message the first request created.
 
 use crate::ApiState;
-use crate::auth::Caller;
+use crate::principal::Principal;
 use crate::problem::{FieldError, Problem};
 use axum::Json;
 use axum::body::Bytes;
@@ -65,7 +65,7 @@ struct Validated {
 
 pub(crate) async fn create(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    caller: Principal,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -168,7 +168,7 @@ fn replay(stored: Option<&str>) -> Result<Response, Problem> {
 
 async fn accept(
     state: &ApiState,
-    caller: &Caller,
+    caller: &Principal,
     request: CreateMessage,
     message_id: MessageId,
 ) -> Result<Accepted, Problem> {
@@ -253,7 +253,7 @@ async fn accept(
 
 async fn validate(
     state: &ApiState,
-    caller: &Caller,
+    caller: &Principal,
     r: CreateMessage,
 ) -> Result<Validated, Problem> {
     let mut errors = Vec::new();
@@ -380,7 +380,7 @@ fn parse_recipient(to: &str) -> Option<ContactKey> {
 
 pub(crate) async fn get_one(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<MessageRecord>, Problem> {
     state

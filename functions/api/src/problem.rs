@@ -8,12 +8,17 @@
 //! | 400 | `/problems/invalid-query` | a query parameter is unknown, repeated or out of range (`errors` names it) |
 //! | 400 | `/problems/invalid-cursor` | `cursor` was not issued by this listing, was changed, or has expired |
 //! | 400 | `/problems/invalid-id` | an id in the path (or a key field) is longer than 128 bytes or has characters ids never have |
-//! | 401 | `/problems/unauthorized` | no valid API key |
+//! | 401 | `/problems/unauthorized` | no valid credentials (access token, session or API key) |
+//! | 401 | `/problems/invalid-credentials` | sign-in with a wrong e-mail address or password (the same answer for both) |
+//! | 403 | `/problems/forbidden` | signed in, but the role or the key's scopes do not allow this |
+//! | 403 | `/problems/csrf` | a cookie-authenticated unsafe request without its CSRF token, or from another origin |
+//! | 403 | `/problems/suspended` | the tenant is suspended pending review (`detail` says why) |
 //! | 404 | `/problems/not-found` | no such route, or no such item for this tenant |
 //! | 405 | `/problems/method-not-allowed` | known route, other method; the `Allow` header lists the methods |
 //! | 413 | `/problems/payload-too-large` | the body is larger than [`crate::MAX_BODY_BYTES`] |
 //! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
 //! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
+//! | 429 | `/problems/too-many-requests` | too many failed sign-ins; `Retry-After` says when to try again |
 //!
 //! Handlers return [`Problem`]; axum's own rejections (query, path, JSON, body limit, method)
 //! convert with `From`, and [`problem_responses`] turns any plain-text error axum still produces
@@ -46,6 +51,9 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds, sent as the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -56,6 +64,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -164,8 +173,53 @@ impl Problem {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "/problems/unauthorized",
-            "A valid API key is required",
+            "Valid credentials are required",
         )
+        .detail(
+            "send an access token or an API key as `Authorization: Bearer …`, or a session cookie",
+        )
+    }
+
+    /// The one answer to a failed sign-in, whether the address exists or not.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/invalid-credentials",
+            "The e-mail address or password is wrong",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Not allowed").detail(detail)
+    }
+
+    pub fn csrf(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "/problems/csrf",
+            "Cross-site request refused",
+        )
+        .detail(detail)
+    }
+
+    pub fn suspended(reason: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "/problems/suspended",
+            "The account is suspended pending review",
+        )
+        .detail(reason)
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut p = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "/problems/too-many-requests",
+            "Too many attempts",
+        )
+        .detail(format!("try again in {retry_after_secs} seconds"));
+        p.retry_after = Some(retry_after_secs);
+        p
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -269,6 +323,7 @@ impl From<switchboard_store::StoreError> for Problem {
         use switchboard_store::StoreError;
         match e {
             StoreError::InvalidCursor => Problem::invalid_cursor(),
+            StoreError::NotFound { what } => Problem::not_found(what),
             // Key values the API passes on come from the request (path ids, body fields): one
             // that cannot be part of a key is the client's mistake. Tenants come from our own
             // records and are checked when stored.
@@ -329,7 +384,15 @@ impl From<JsonRejection> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], Json(self)).into_response()
+        let retry_after = self.retry_after;
+        let mut response =
+            (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], Json(self)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 

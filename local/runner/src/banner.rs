@@ -19,7 +19,8 @@ Switchboard is running locally.
   Webhook verify token   {verify}
   Meta sandbox           {sandbox}
   Demo tenant            {tenant}  (phone_number_id {pnid}, display {display}, WABA {waba})
-  API key                {key}
+  API key                {key}   (every scope)
+  Demo admin             {admin_email} / {admin_password}
 
 1. Simulate a customer writing in:
      cargo run -q -p meta-sandbox -- customer-message --sandbox-url {sandbox} --from 15551234567 --name Ada --text "Hi, is my order ready?"
@@ -32,6 +33,10 @@ Switchboard is running locally.
 3. Reply; the sandbox answers with sent, delivered and read status webhooks:
      curl -s -X POST {base}/v1/messages -H 'authorization: Bearer {key}' -H 'content-type: application/json' -d '{{"conversation_id":"<conversation id>","text":{{"body":"Yes, ready for pickup!"}}}}'
 
+4. Sign in as the demo admin (an access token for 15 minutes, a refresh token to renew it):
+     curl -s -X POST {base}/v1/auth/login -H 'content-type: application/json' -d '{{"email":"{admin_email}","password":"{admin_password}"}}'
+     curl -s {base}/v1/me -H 'authorization: Bearer <access_token>'
+
 Ctrl-C stops everything.
 "#,
         verify = s.verify_token,
@@ -40,5 +45,7 @@ Ctrl-C stops everything.
         display = s.demo.display_phone_number,
         waba = s.demo.waba_id,
         key = s.demo.api_key,
+        admin_email = s.demo.admin_email,
+        admin_password = s.demo.admin_password,
     )
 }

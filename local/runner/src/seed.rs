@@ -1,15 +1,28 @@
 //! The demo tenant `make dev` and the end-to-end tests start with, and the pieces to seed more
 //! tenants the same way (end-to-end tests that need a second tenant use [`seed_tenant`]).
+//! Seeding is idempotent: a restarted `make dev` finds what it seeded before.
 
 use crate::settings::DemoTenant;
 use anyhow::Context;
-use switchboard_api::hash_api_key;
-use switchboard_domain::{PhoneNumberId, TenantId};
-use switchboard_store::{ApiKeyRecord, PhoneRoute, Store, StoreError, Tenant};
+use switchboard_api::secret_digest;
+use switchboard_domain::{ApiKeyId, PhoneNumberId, Role, Scope, TenantId, UserId};
+use switchboard_store::{
+    ApiKeyRecord, PhoneRoute, Store, StoreError, Tenant, UserRecord, UserStatus, normalize_email,
+};
 use time::OffsetDateTime;
 
 pub async fn seed_demo_tenant(store: &Store, demo: &DemoTenant) -> anyhow::Result<()> {
     let tenant_id = seed_tenant(store, &demo.tenant_id, &demo.name, &demo.api_key).await?;
+    seed_user(
+        store,
+        &tenant_id,
+        "Demo Admin",
+        &demo.admin_email,
+        &demo.admin_password,
+        Role::Admin,
+    )
+    .await
+    .context("creating the demo admin")?;
     // Created only if no tenant holds the number (re-seeding the same tenant is fine): a
     // number never changes owner here, only through `Store::move_phone_route`.
     match store
@@ -34,8 +47,8 @@ pub async fn seed_demo_tenant(store: &Store, demo: &DemoTenant) -> anyhow::Resul
     }
 }
 
-/// A tenant and one API key for it (stored as its SHA-256, as the API looks it up), no phone
-/// number. Returns the tenant id.
+/// A tenant and one API key for it with every scope (stored as its SHA-256, as the API looks
+/// it up), no phone number and no people. Returns the tenant id.
 pub async fn seed_tenant(
     store: &Store,
     tenant_id: &str,
@@ -44,22 +57,80 @@ pub async fn seed_tenant(
 ) -> anyhow::Result<TenantId> {
     let now = OffsetDateTime::now_utc();
     let tenant_id = TenantId::new(tenant_id);
-    store
-        .put_tenant(&Tenant {
-            id: tenant_id.clone(),
-            name: name.to_owned(),
-            created_at: now,
-        })
-        .await
-        .context("creating the tenant")?;
+    if store.get_tenant(&tenant_id).await?.is_none() {
+        store
+            .put_tenant(&Tenant::new(tenant_id.clone(), name, now))
+            .await
+            .context("creating the tenant")?;
+    }
+    seed_api_key(store, &tenant_id, api_key, &Scope::ALL).await?;
+    Ok(tenant_id)
+}
+
+/// An API key with `scopes` for the tenant, unless that key is already the tenant's.
+pub async fn seed_api_key(
+    store: &Store,
+    tenant: &TenantId,
+    api_key: &str,
+    scopes: &[Scope],
+) -> anyhow::Result<()> {
+    let hash = secret_digest(api_key);
+    match store.find_api_key(&hash).await? {
+        Some(existing) if &existing.tenant_id == tenant => return Ok(()),
+        Some(_) => anyhow::bail!("the API key is already registered to another tenant"),
+        None => {}
+    }
     store
         .put_api_key(&ApiKeyRecord {
-            key_hash: hash_api_key(api_key),
-            tenant_id: tenant_id.clone(),
+            key_hash: hash,
+            id: ApiKeyId::generate(),
+            tenant_id: tenant.clone(),
             name: "dev key".into(),
-            created_at: now,
+            scopes: scopes.to_vec(),
+            prefix: api_key.chars().take(12).collect(),
+            created_by: None,
+            created_at: OffsetDateTime::now_utc(),
+            last_used_at: None,
+            revoked_at: None,
         })
         .await
-        .context("creating the API key")?;
-    Ok(tenant_id)
+        .context("creating the API key")
+}
+
+/// An active person with a password in the tenant, unless the address already signs in.
+/// Returns the user's id.
+pub async fn seed_user(
+    store: &Store,
+    tenant: &TenantId,
+    name: &str,
+    email: &str,
+    password: &str,
+    role: Role,
+) -> anyhow::Result<UserId> {
+    if let Some(claim) = store.find_email(email).await? {
+        anyhow::ensure!(
+            &claim.tenant_id == tenant,
+            "{email} already signs in to another tenant"
+        );
+        return Ok(claim.user_id);
+    }
+    let now = OffsetDateTime::now_utc();
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, 12)).await??;
+    let user = UserRecord {
+        id: UserId::generate(),
+        tenant_id: tenant.clone(),
+        name: name.to_owned(),
+        email: normalize_email(email),
+        role,
+        status: UserStatus::Active,
+        password_hash: Some(hash),
+        invitation_digest: None,
+        invitation_expires_at: None,
+        token_generation: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create_user(&user).await?;
+    Ok(user.id)
 }

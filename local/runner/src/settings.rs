@@ -37,6 +37,8 @@ pub struct DemoTenant {
     pub display_phone_number: String,
     pub waba_id: String,
     pub api_key: String,
+    pub admin_email: String,
+    pub admin_password: String,
 }
 
 fn var(name: &str, default: &str) -> String {
@@ -76,6 +78,8 @@ impl DevSettings {
                 display_phone_number: var("DEMO_DISPLAY_PHONE_NUMBER", "15550783881"),
                 waba_id: var("DEMO_WABA_ID", "102290129340398"),
                 api_key: var("DEV_API_KEY", "sk_dev_demo_0123456789abcdef"),
+                admin_email: var("DEMO_ADMIN_EMAIL", "admin@demo.example"),
+                admin_password: var("DEMO_ADMIN_PASSWORD", "demo-admin-password"),
             },
             graph_api_base_url: std::env::var("GRAPH_API_BASE_URL")
                 .ok()

@@ -168,6 +168,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
                 .with_context(|| format!("binding sandbox {addr}"))?;
             let config = meta_sandbox::SandboxConfig {
                 app_secret: settings.app_secret.clone(),
+                app_id: meta_sandbox::DEFAULT_APP_ID.to_owned(),
                 webhook_url: webhook_url.clone(),
                 phone_number_id: settings.demo.phone_number_id.clone(),
                 display_phone_number: settings.demo.display_phone_number.clone(),
@@ -233,7 +234,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         .ok_or_else(unshared)?
         .intake
         .clock = Arc::clone(&shared_clock);
-    Arc::get_mut(&mut api_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut api_state)
+        .ok_or_else(unshared)?
+        .set_clock(Arc::clone(&shared_clock));
     Arc::get_mut(&mut inbound_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
     Arc::get_mut(&mut outbound_state)
         .ok_or_else(unshared)?
@@ -241,7 +244,12 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
 
     let app = switchboard_webhook::router(webhook_state).merge(switchboard_api::router(api_state));
     let mut tasks = vec![tokio::spawn(async move {
-        if let Err(e) = axum::serve(http_listener, app).await {
+        if let Err(e) = axum::serve(
+            http_listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!(error = %e, "http server stopped");
         }
     })];

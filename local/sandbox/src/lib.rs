@@ -4,6 +4,11 @@
 //!
 //! Routes:
 //! - `POST /{version}/{phone_number_id}/messages` — the Cloud API send endpoint.
+//! - Embedded Signup: `GET /{version}/oauth/access_token`, `POST|GET|DELETE
+//!   /{version}/{waba_id}/subscribed_apps`, `POST /{version}/{phone_number_id}/register`,
+//!   `GET /{version}/{phone_number_id}` (see `onboarding.rs`).
+//! - `POST /sandbox/signup-codes` — mint a signup code; `GET /sandbox/subscriptions`,
+//!   `GET /sandbox/registrations` — what onboarding did.
 //! - `POST /sandbox/customer-messages` — a customer writes; returns the webhook's answer.
 //! - `POST /sandbox/webhooks` — sign and post any JSON body.
 //! - `POST|GET|DELETE /sandbox/faults` — queue, list, clear faults.
@@ -17,6 +22,8 @@ mod customer;
 mod delivery;
 mod faults;
 mod graph_error;
+mod onboarding;
+mod onboarding_state;
 mod send;
 mod server;
 mod state;
@@ -25,11 +32,15 @@ mod wamid;
 mod webhook_body;
 
 pub use config::{
-    DEFAULT_DISPLAY_PHONE_NUMBER, DEFAULT_PHONE_NUMBER_ID, DEFAULT_STATUS_DELAY, DEFAULT_WABA_ID,
-    SandboxConfig,
+    DEFAULT_APP_ID, DEFAULT_DISPLAY_PHONE_NUMBER, DEFAULT_PHONE_NUMBER_ID, DEFAULT_STATUS_DELAY,
+    DEFAULT_WABA_ID, SandboxConfig,
 };
 pub use customer::{CustomerMessage, CustomerMessageError, WebhookReport};
 pub use faults::{DEFAULT_FAULT_DELAY, Fault, FaultKind};
+pub use onboarding_state::{
+    CODE_LIFETIME, MAX_WRONG_PINS, REGISTER_LIMIT, REGISTER_WINDOW, Registration, SignupCode,
+    SignupCodeError, SignupCodeRequest, Subscription, token_sha256,
+};
 pub use send::{FAULT_DELAY_HEADER, FAULT_HEADER};
 pub use server::{RunningSandbox, router, start, try_start};
 pub use state::{ReadReceipt, SandboxError, SandboxState, SentMessage};

@@ -2,7 +2,9 @@
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use meta_sandbox::{CustomerMessage, Fault, FaultKind, SandboxConfig, WebhookReport};
+use meta_sandbox::{
+    CustomerMessage, Fault, FaultKind, SandboxConfig, SignupCodeRequest, WebhookReport,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -28,6 +30,8 @@ enum Command {
     ClearFaults(Target),
     /// Print the messages the sandbox accepted.
     Sent(Target),
+    /// Mint an Embedded Signup code for a business; prints `{code, access_token, expires_in}`.
+    SignupCode(SignupCodeArgs),
 }
 
 #[derive(clap::Args)]
@@ -36,6 +40,9 @@ struct ServeArgs {
     addr: SocketAddr,
     #[arg(long, env = "META_APP_SECRET", hide_env_values = true)]
     app_secret: String,
+    /// The app id the code exchange expects as `client_id`.
+    #[arg(long, env = "META_APP_ID", default_value = meta_sandbox::DEFAULT_APP_ID)]
+    app_id: String,
     #[arg(
         long,
         env = "WEBHOOK_URL",
@@ -83,6 +90,26 @@ struct CustomerMessageArgs {
 }
 
 #[derive(clap::Args)]
+struct SignupCodeArgs {
+    #[arg(long)]
+    waba_id: String,
+    #[arg(long)]
+    phone_number_id: String,
+    #[arg(long)]
+    display_phone_number: String,
+    #[arg(long)]
+    verified_name: Option<String>,
+    /// The number's two-step verification PIN; the first registration sets it when absent.
+    #[arg(long)]
+    pin: Option<String>,
+    /// Registering the number answers Meta's 133006 (still registered elsewhere).
+    #[arg(long)]
+    registered_elsewhere: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(clap::Args)]
 struct FaultArgs {
     /// server_error, service_unavailable, rate_limit, pair_rate_limit, reengagement, delay,
     /// undeliverable
@@ -124,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             expect_success(response).await.map(|_| ())
         }
+        Command::SignupCode(args) => signup_code(args).await,
         Command::Sent(target) => {
             let response = reqwest::Client::new()
                 .get(format!("{}/sandbox/sent", target.sandbox_url))
@@ -140,6 +168,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bail!("META_APP_SECRET must not be empty: webhooks are signed with it");
     }
     let mut config = SandboxConfig::new(args.app_secret, args.webhook_url);
+    config.app_id = args.app_id;
     config.phone_number_id = args.phone_number_id;
     config.display_phone_number = args.display_phone_number;
     config.waba_id = args.waba_id;
@@ -182,6 +211,26 @@ async fn customer_message(args: CustomerMessageArgs) -> anyhow::Result<()> {
         Some(status) => bail!("the webhook answered HTTP {status}"),
         None => bail!("the webhook did not answer"),
     }
+}
+
+async fn signup_code(args: SignupCodeArgs) -> anyhow::Result<()> {
+    let request = SignupCodeRequest {
+        waba_id: args.waba_id,
+        phone_number_id: args.phone_number_id,
+        display_phone_number: args.display_phone_number,
+        verified_name: args.verified_name,
+        pin: args.pin,
+        registered_elsewhere: args.registered_elsewhere,
+        expires_in_secs: None,
+    };
+    let response = reqwest::Client::new()
+        .post(format!("{}/sandbox/signup-codes", args.target.sandbox_url))
+        .json(&request)
+        .send()
+        .await
+        .with_context(|| format!("calling the sandbox at {}", args.target.sandbox_url))?;
+    println!("{}", expect_success(response).await?);
+    Ok(())
 }
 
 async fn fault(args: FaultArgs) -> anyhow::Result<()> {

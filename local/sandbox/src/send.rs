@@ -3,6 +3,7 @@
 use crate::clock::rfc3339_now;
 use crate::faults::{FaultEffect, FaultKind};
 use crate::graph_error::GraphErrorAnswer;
+use crate::onboarding::{self, Node, Purpose};
 use crate::state::{ReadReceipt, SandboxState, SentMessage};
 use crate::statuses::{self, StatusPlan};
 use crate::wamid::{Direction, new_wamid};
@@ -11,7 +12,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -67,8 +67,18 @@ pub async fn send_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(answer) = authorize(&state, &headers) {
-        return answer.into_response();
+    let access_token_sha256 = match onboarding::authorize(
+        &state,
+        &headers,
+        "post",
+        Node::PhoneNumber(&phone_number_id),
+        Purpose::Send,
+    ) {
+        Ok(digest) => digest,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if let Err(refusal) = onboarding::check_registered(&state, &phone_number_id) {
+        return refusal.into_response();
     }
     let request: Value = match serde_json::from_slice(&body) {
         Ok(value @ Value::Object(_)) => value,
@@ -110,6 +120,7 @@ pub async fn send_message(
         phone_number_id: phone_number_id.clone(),
         wamid: wamid.clone(),
         body: request,
+        access_token_sha256,
         received_at: rfc3339_now(),
     });
     if state.config().send_statuses {
@@ -135,20 +146,6 @@ pub async fn send_message(
         "messages": [{ "id": wamid }],
     }))
     .into_response()
-}
-
-fn authorize(state: &SandboxState, headers: &HeaderMap) -> Result<(), GraphErrorAnswer> {
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .ok_or_else(GraphErrorAnswer::missing_token)?;
-    match &state.config().expected_token {
-        Some(expected) if expected != token => Err(GraphErrorAnswer::invalid_token()),
-        _ => Ok(()),
-    }
 }
 
 fn non_empty_str<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {

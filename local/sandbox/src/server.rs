@@ -3,8 +3,11 @@
 use crate::config::SandboxConfig;
 use crate::customer::{self, CustomerMessage, CustomerMessageError, WebhookReport};
 use crate::faults::Fault;
+use crate::onboarding_state::{
+    Registration, SignupCode, SignupCodeError, SignupCodeRequest, Subscription,
+};
 use crate::state::{ReadReceipt, SandboxError, SandboxState, SentMessage};
-use crate::{control, send};
+use crate::{control, onboarding, send};
 use axum::Router;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
@@ -14,10 +17,23 @@ use tokio::task::JoinHandle;
 
 pub fn router(state: SandboxState) -> Router {
     Router::new()
+        // One parameter name per position: the router refuses `{waba_id}` beside `{node_id}`.
+        .route("/{version}/{node_id}/messages", post(send::send_message))
         .route(
-            "/{version}/{phone_number_id}/messages",
-            post(send::send_message),
+            "/{version}/oauth/access_token",
+            get(onboarding::exchange_code),
         )
+        .route(
+            "/{version}/{node_id}/subscribed_apps",
+            post(onboarding::subscribe_app)
+                .get(onboarding::subscribed_apps)
+                .delete(onboarding::unsubscribe_app),
+        )
+        .route("/{version}/{node_id}/register", post(onboarding::register))
+        .route("/{version}/{node_id}", get(onboarding::phone_number))
+        .route("/sandbox/signup-codes", post(onboarding::mint_signup_code))
+        .route("/sandbox/subscriptions", get(onboarding::subscriptions))
+        .route("/sandbox/registrations", get(onboarding::registrations))
         .route("/sandbox/health", get(control::health))
         .route(
             "/sandbox/sent",
@@ -110,6 +126,23 @@ impl RunningSandbox {
 
     pub fn push_fault(&self, fault: Fault) {
         self.state.push_fault(fault);
+    }
+
+    /// Mints an Embedded Signup code for a business, as `POST /sandbox/signup-codes` does. The
+    /// answer carries the token the code's exchange will issue.
+    pub fn mint_signup_code(
+        &self,
+        request: &SignupCodeRequest,
+    ) -> Result<SignupCode, SignupCodeError> {
+        self.state.mint_signup_code(request)
+    }
+
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.state.subscriptions()
+    }
+
+    pub fn registrations(&self) -> Vec<Registration> {
+        self.state.registrations()
     }
 
     pub fn clear_faults(&self) {

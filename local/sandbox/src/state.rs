@@ -5,6 +5,7 @@ use crate::delivery::{
     DeliveryOutcome, RetryPolicy, WEBHOOK_ATTEMPTS, WEBHOOK_RETRY_BACKOFF, deliver,
 };
 use crate::faults::{Fault, FaultQueue};
+use crate::onboarding_state::OnboardingState;
 use crate::webhook_body::Business;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,6 +32,10 @@ pub struct SentMessage {
     pub wamid: String,
     /// The request body exactly as parsed.
     pub body: Value,
+    /// Lowercase hex SHA-256 of the bearer token the send came with: proves which tenant's
+    /// token sent it without the sandbox keeping tokens.
+    #[serde(default)]
+    pub access_token_sha256: String,
     /// RFC 3339.
     pub received_at: String,
 }
@@ -58,6 +63,7 @@ struct Inner {
     sent: Mutex<Vec<SentMessage>>,
     read_receipts: Mutex<Vec<ReadReceipt>>,
     faults: Mutex<FaultQueue>,
+    onboarding: Mutex<OnboardingState>,
     http: reqwest::Client,
     shutdown: watch::Sender<bool>,
 }
@@ -78,6 +84,11 @@ impl SandboxState {
             inner: Arc::new(Inner {
                 webhook_url: RwLock::new(config.webhook_url.clone()),
                 app_secret: Secret::new(config.app_secret.clone()),
+                onboarding: Mutex::new(OnboardingState::seeded(
+                    &config.waba_id,
+                    &config.phone_number_id,
+                    &config.display_phone_number,
+                )),
                 config,
                 sent: Mutex::default(),
                 read_receipts: Mutex::default(),
@@ -108,9 +119,19 @@ impl SandboxState {
             .unwrap_or_else(PoisonError::into_inner) = url.into();
     }
 
-    /// The configured business, with another phone number id when a request names one.
+    /// The business a phone number belongs to: a number onboarded through a signup code reports
+    /// its own WABA and display number; any other is the configured business's.
     pub fn business(&self, phone_number_id: Option<&str>) -> Business {
         let config = &self.inner.config;
+        if let Some(id) = phone_number_id
+            && let Some(number) = self.onboarding().number(id)
+        {
+            return Business {
+                waba_id: number.waba_id,
+                display_phone_number: number.display_phone_number,
+                phone_number_id: id.to_owned(),
+            };
+        }
         Business {
             waba_id: config.waba_id.clone(),
             display_phone_number: config.display_phone_number.clone(),
@@ -118,6 +139,11 @@ impl SandboxState {
                 .unwrap_or(&config.phone_number_id)
                 .to_owned(),
         }
+    }
+
+    /// Embedded Signup state. Hold the guard only for a copy or an update, never across an await.
+    pub(crate) fn onboarding(&self) -> MutexGuard<'_, OnboardingState> {
+        lock(&self.inner.onboarding)
     }
 
     pub fn record_sent(&self, message: SentMessage) {

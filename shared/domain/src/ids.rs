@@ -54,6 +54,38 @@ string_id!(
     /// Switchboard's id of a conversation: one per business number and customer.
     ConversationId
 );
+string_id!(
+    /// A person who signs in to a tenant (admin, manager or agent).
+    UserId
+);
+string_id!(
+    /// An API key's public id: it names the key in listings, audit entries and revocation; the
+    /// key itself is shown once and never stored.
+    ApiKeyId
+);
+
+/// `{prefix}_` + a lowercase ULID: unique, sortable by creation, safe in every key segment.
+fn generated(prefix: &str) -> String {
+    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+impl TenantId {
+    pub fn generate() -> Self {
+        Self(generated("tn"))
+    }
+}
+
+impl UserId {
+    pub fn generate() -> Self {
+        Self(generated("usr"))
+    }
+}
+
+impl ApiKeyId {
+    pub fn generate() -> Self {
+        Self(generated("key"))
+    }
+}
 
 impl MessageId {
     pub fn generate() -> Self {

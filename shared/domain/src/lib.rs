@@ -1,5 +1,6 @@
 //! Switchboard's domain: pure types and rules. No I/O, no async, no AWS.
 
+pub mod access;
 pub mod clock;
 pub mod conversation;
 pub mod ids;
@@ -9,7 +10,10 @@ pub mod outbound;
 pub mod policy;
 pub mod secret;
 
+pub use access::{Permission, Role, Scope};
 pub use clock::{Clock, FixedClock, SkippingClock, SystemClock};
-pub use ids::{ContactKey, ConversationId, MessageId, PhoneNumberId, TenantId, Wamid};
+pub use ids::{
+    ApiKeyId, ContactKey, ConversationId, MessageId, PhoneNumberId, TenantId, UserId, Wamid,
+};
 pub use message::{Direction, MessageStatus};
 pub use secret::Secret;

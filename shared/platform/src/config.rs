@@ -24,6 +24,10 @@ pub struct Config {
     pub meta_secret_id: String,
     /// The secret that signs the API's page cursors (`CURSOR_SECRET_ID`); only the API has it.
     pub cursor_secret_id: Option<String>,
+    /// The secret that signs access tokens (`ACCESS_TOKEN_SECRET_ID`); only the API has it.
+    pub access_token_secret_id: Option<String>,
+    /// Origins the agent console is served from (`CONSOLE_ORIGINS`, comma-separated).
+    pub console_origins: Vec<String>,
     pub graph_api_base_url: String,
     pub graph_api_version: String,
     pub outbound_retry_base: Duration,
@@ -64,6 +68,13 @@ impl Config {
             data_bucket: required("DATA_BUCKET")?,
             meta_secret_id: required("META_SECRET_ID")?,
             cursor_secret_id: get("CURSOR_SECRET_ID").filter(|v| !v.trim().is_empty()),
+            access_token_secret_id: get("ACCESS_TOKEN_SECRET_ID").filter(|v| !v.trim().is_empty()),
+            console_origins: get("CONSOLE_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
             graph_api_base_url: get("GRAPH_API_BASE_URL")
                 .unwrap_or_else(|| "https://graph.facebook.com".into())
                 .trim_end_matches('/')

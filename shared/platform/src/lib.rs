@@ -8,5 +8,6 @@ pub mod queue;
 pub mod request_span;
 pub mod secrets;
 pub mod telemetry;
+pub mod token_vault;
 
 pub use config::{Config, ConfigError};

@@ -58,6 +58,12 @@ pub enum StoreError {
         phone_number_id: PhoneNumberId,
         current_owner: Option<TenantId>,
     },
+    /// The e-mail address already signs in (to this or another tenant).
+    #[error("e-mail address already registered")]
+    EmailTaken,
+    /// A refresh token was presented again after it had been exchanged: its family is revoked.
+    #[error("refresh token reused")]
+    RefreshTokenReused,
     #[error("could not encode item: {0}")]
     Encode(String),
     #[error("stored item is malformed: {0}")]
@@ -81,6 +87,8 @@ impl StoreError {
             | StoreError::IdempotencyPayloadMismatch
             | StoreError::LeaseLost
             | StoreError::PhoneRouteOwner { .. }
+            | StoreError::EmailTaken
+            | StoreError::RefreshTokenReused
             | StoreError::Encode(_)
             | StoreError::Decode(_) => false,
         }

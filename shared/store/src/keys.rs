@@ -4,7 +4,9 @@
 //! after `T#` always ends the tenant segment and no tenant can name a key inside another.
 
 use crate::error::StoreError;
-use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, TenantId, Wamid};
+use switchboard_domain::{
+    ContactKey, ConversationId, MessageId, MessageStatus, TenantId, UserId, Wamid,
+};
 
 pub(crate) const PK: &str = "pk";
 pub(crate) const SK: &str = "sk";
@@ -25,6 +27,12 @@ pub(crate) const ROUTE_SK: &str = "ROUTE";
 pub(crate) const API_KEY_SK: &str = "APIKEY";
 pub(crate) const EVENT_SK_PREFIX: &str = "EVT#";
 pub(crate) const IDEMPOTENCY_SK: &str = "IDEM";
+pub(crate) const USER_SK: &str = "USER";
+pub(crate) const EMAIL_SK: &str = "EMAIL";
+pub(crate) const REFRESH_TOKEN_SK: &str = "RTOKEN";
+pub(crate) const REFRESH_FAMILY_SK: &str = "RFAMILY";
+pub(crate) const THROTTLE_SK: &str = "THROTTLE";
+pub(crate) const SESSION_SK: &str = "SESSION";
 
 const MAX_SEGMENT_LEN: usize = 256;
 
@@ -153,19 +161,106 @@ pub(crate) fn phone_route_pk(phone_number_id: &str) -> Result<String, StoreError
     ))
 }
 
+/// Refusing anything but a lowercase SHA-256 digest keeps a raw key from ever becoming a key.
 pub(crate) fn api_key_pk(key_hash: &str) -> Result<String, StoreError> {
-    let is_sha256_hex = key_hash.len() == 64
-        && key_hash
+    Ok(format!(
+        "APIKEY#{}",
+        digest_segment("api key hash", key_hash)?
+    ))
+}
+
+/// A lowercase hex SHA-256 digest, the only form secrets and e-mail addresses take in keys.
+fn digest_segment<'a>(kind: &'static str, value: &'a str) -> Result<&'a str, StoreError> {
+    let is_sha256_hex = value.len() == 64
+        && value
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    // Refusing anything but a lowercase SHA-256 digest keeps a raw key from ever becoming a key.
     if !is_sha256_hex {
         return Err(StoreError::InvalidKey {
-            kind: "api key hash",
+            kind,
             reason: "not a lowercase hex SHA-256 digest",
         });
     }
-    Ok(format!("APIKEY#{key_hash}"))
+    Ok(value)
+}
+
+pub(crate) fn user_pk(tenant: &TenantId, user: &UserId) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}USER#{}",
+        tenant_prefix(tenant)?,
+        last_segment("user id", user.as_str())?
+    ))
+}
+
+pub(crate) fn users_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}USERS", tenant_prefix(tenant)?))
+}
+
+pub(crate) fn api_keys_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}APIKEYS", tenant_prefix(tenant)?))
+}
+
+/// Global: a sign-in names an e-mail address, not a tenant. Keyed by the digest of the
+/// normalized address, so the key itself holds no address.
+pub(crate) fn email_pk(email_digest: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "EMAIL#{}",
+        digest_segment("e-mail digest", email_digest)?
+    ))
+}
+
+/// A refresh token names its tenant; its digest finds the record inside that tenant only.
+pub(crate) fn refresh_token_pk(
+    tenant: &TenantId,
+    token_digest: &str,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}RTOKEN#{}",
+        tenant_prefix(tenant)?,
+        digest_segment("refresh token digest", token_digest)?
+    ))
+}
+
+pub(crate) fn refresh_family_pk(tenant: &TenantId, family: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}RFAMILY#{}",
+        tenant_prefix(tenant)?,
+        last_segment("refresh token family", family)?
+    ))
+}
+
+/// A session cookie names its tenant; its digest finds the session inside that tenant only.
+pub(crate) fn session_pk(tenant: &TenantId, token_digest: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}SESSION#{}",
+        tenant_prefix(tenant)?,
+        digest_segment("session digest", token_digest)?
+    ))
+}
+
+/// Global: failed sign-ins are counted before any tenant is known.
+pub(crate) fn throttle_pk(kind: &str, subject_digest: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "THROTTLE#{}#{}",
+        segment("throttle kind", kind)?,
+        digest_segment("throttle subject", subject_digest)?
+    ))
+}
+
+pub(crate) fn audit_pk(tenant: &TenantId, month: &str) -> Result<String, StoreError> {
+    let is_month = month.len() == 7
+        && month.as_bytes()[4] == b'-'
+        && month
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| i == 4 || b.is_ascii_digit());
+    if !is_month {
+        return Err(StoreError::InvalidKey {
+            kind: "audit month",
+            reason: "not YYYY-MM",
+        });
+    }
+    Ok(format!("{}AUDIT#{month}", tenant_prefix(tenant)?))
 }
 
 pub(crate) fn unrouted_pk(phone_number_id: &str) -> Result<String, StoreError> {

@@ -7,6 +7,7 @@
 //! design is documented in `docs/data-model.md`.
 
 mod api_key;
+mod audit;
 mod contact;
 mod conversation;
 mod cursor;
@@ -16,21 +17,27 @@ mod idempotency;
 mod inbound;
 mod item;
 mod keys;
+mod listing;
 mod message;
 mod outbound;
 mod page;
 mod phone_route;
 mod pointer;
 mod recorded;
+mod refresh_token;
+mod session;
 mod status;
 mod store;
 mod tenant;
 mod tenant_event;
+mod throttle;
 mod timestamp;
 mod transaction;
 mod unrouted;
+mod user;
 
-pub use api_key::ApiKeyRecord;
+pub use api_key::{ApiKeyRecord, LAST_USED_RESOLUTION};
+pub use audit::{AUDIT_RETENTION, AuditEntry, audit_month};
 pub use contact::ContactRecord;
 pub use conversation::ConversationRecord;
 pub use cursor::{CursorCodec, Cursors, WeakCursorKey};
@@ -42,7 +49,11 @@ pub use outbound::NewOutboundMessage;
 pub use page::{MAX_PAGE_SIZE, Page};
 pub use phone_route::PhoneRoute;
 pub use recorded::Recorded;
+pub use refresh_token::{RefreshFamily, RefreshTokenRecord, Rotation};
+pub use session::SessionRecord;
 pub use status::{DeliveryError, PENDING_STATUS_RETENTION, StatusApplied, StatusChange};
 pub use store::Store;
 pub use tenant::Tenant;
+pub use throttle::{FailureCount, ThrottleKind};
 pub use unrouted::{UNROUTED_RETENTION, UnroutedEvent};
+pub use user::{EmailClaim, UserChange, UserRecord, UserStatus, email_digest, normalize_email};

@@ -16,6 +16,16 @@ pub struct Tenant {
     pub created_at: OffsetDateTime,
 }
 
+impl Tenant {
+    pub fn new(id: TenantId, name: impl Into<String>, now: OffsetDateTime) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            created_at: now,
+        }
+    }
+}
+
 impl Store {
     /// Creates or replaces the tenant.
     pub async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {

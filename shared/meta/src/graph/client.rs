@@ -63,6 +63,10 @@ impl GraphClient {
         self.timeout
     }
 
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends one message from the business number `phone_number_id`.
     pub async fn send_message(
         &self,
@@ -119,7 +123,12 @@ impl GraphClient {
 
     /// `{base}/{version}/{node}/{edge}`. Node ids are Meta's numeric ids; anything that could
     /// change the path or add a query is refused so a token is never sent to another resource.
-    fn node_url(&self, node_id: &str, edge: &str) -> Result<String, GraphError> {
+    pub(super) fn node_url(&self, node_id: &str, edge: &str) -> Result<String, GraphError> {
+        Ok(format!("{}/{edge}", self.node_only_url(node_id)?))
+    }
+
+    /// `{base}/{version}/{node}`, with the same check on the node id as [`Self::node_url`].
+    pub(super) fn node_only_url(&self, node_id: &str) -> Result<String, GraphError> {
         let well_formed = !node_id.is_empty()
             && node_id
                 .bytes()
@@ -129,13 +138,10 @@ impl GraphClient {
                 "the node id must be a non-empty Graph API id",
             ));
         }
-        Ok(format!(
-            "{}/{}/{}/{}",
-            self.base_url, self.version, node_id, edge
-        ))
+        Ok(format!("{}/{}/{}", self.base_url, self.version, node_id))
     }
 
-    async fn execute(
+    pub(super) async fn execute(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(reqwest::StatusCode, HeaderMap, Vec<u8>), GraphError> {
@@ -165,7 +171,12 @@ fn transport_error(source: reqwest::Error) -> GraphError {
     GraphError::Transport { kind, source }
 }
 
-fn api_error(http_status: u16, headers: &HeaderMap, body: &[u8], token: &Secret) -> GraphError {
+pub(super) fn api_error(
+    http_status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    token: &Secret,
+) -> GraphError {
     let Some(wire) = parse_error(body) else {
         return GraphError::UnexpectedResponse {
             http_status,

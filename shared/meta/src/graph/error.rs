@@ -93,6 +93,15 @@ impl GraphError {
         }
     }
 
+    /// Meta's `error.error_subcode`. Meta deprecated subcodes for WhatsApp errors, but the OAuth
+    /// endpoints still use them (e.g. 36009, "This authorization code has been used").
+    pub fn subcode(&self) -> Option<i64> {
+        match self {
+            GraphError::Api { subcode, .. } => *subcode,
+            _ => None,
+        }
+    }
+
     /// The HTTP status Meta answered with, if it answered.
     pub fn http_status(&self) -> Option<u16> {
         match self {

@@ -8,10 +8,12 @@ mod classify;
 mod client;
 mod error;
 mod message;
+mod onboarding;
 mod response;
 
 pub use classify::{CodeClass, KNOWN_CODES, KnownCode, class_of_code};
 pub use client::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, GraphClient};
 pub use error::{ErrorClass, GraphError, TransportKind};
 pub use message::OutboundMessage;
+pub use onboarding::{OnboardingFailure, PHONE_NUMBER_FIELDS, PhoneNumberInfo};
 pub use response::SendAccepted;

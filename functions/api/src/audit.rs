@@ -1,0 +1,151 @@
+//! Writes audit entries for the routes, and `GET /v1/audit` for admins. Writing is best
+//! effort: a failed entry is logged (without personal data) and never fails the request.
+
+use crate::ApiState;
+use crate::conversations::{PageBody, PageQuery};
+use crate::principal::Principal;
+use crate::problem::Problem;
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use std::sync::Arc;
+use switchboard_domain::{Clock, TenantId};
+use switchboard_store::{AuditEntry, Store, audit_month};
+
+#[derive(Clone)]
+pub struct AuditLog {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuditLog {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// What `principal` did, from where they are.
+    pub async fn record(&self, principal: &Principal, action: &str, target: Option<String>) {
+        self.write(
+            &principal.tenant,
+            principal.actor_ref(),
+            Some(principal.source_ip.clone()),
+            action,
+            target,
+            None,
+        )
+        .await;
+    }
+
+    pub async fn record_detail(
+        &self,
+        principal: &Principal,
+        action: &str,
+        target: Option<String>,
+        detail: String,
+    ) {
+        self.write(
+            &principal.tenant,
+            principal.actor_ref(),
+            Some(principal.source_ip.clone()),
+            action,
+            target,
+            Some(detail),
+        )
+        .await;
+    }
+
+    pub async fn record_for(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        action: &str,
+        target: Option<String>,
+    ) {
+        self.write(tenant, actor.to_owned(), None, action, target, None)
+            .await;
+    }
+
+    pub async fn record_from(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        source_ip: &str,
+        action: &str,
+        target: Option<String>,
+    ) {
+        self.write(
+            tenant,
+            actor.to_owned(),
+            Some(source_ip.to_owned()),
+            action,
+            target,
+            None,
+        )
+        .await;
+    }
+
+    async fn write(
+        &self,
+        tenant: &TenantId,
+        actor: String,
+        source_ip: Option<String>,
+        action: &str,
+        target: Option<String>,
+        detail: Option<String>,
+    ) {
+        let entry = AuditEntry {
+            id: ulid::Ulid::new().to_string().to_lowercase(),
+            at: self.clock.now(),
+            actor,
+            action: action.to_owned(),
+            source_ip,
+            target,
+            detail,
+        };
+        if let Err(error) = self.store.append_audit(tenant, &entry).await {
+            tracing::error!(%error, action, "could not write an audit entry");
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct MonthQuery {
+    month: Option<String>,
+}
+
+/// `GET /v1/audit?month=YYYY-MM&limit=&cursor=`: one month, newest first (this month by
+/// default).
+pub(crate) async fn list(
+    State(state): State<Arc<ApiState>>,
+    principal: Principal,
+    uri: axum::http::Uri,
+) -> Result<Json<PageBody<AuditEntry>>, Problem> {
+    let page_query = PageQuery::from_uri(&uri, &["month"])?;
+    let Query(m) = Query::<MonthQuery>::try_from_uri(&uri)?;
+    let now = state.clock.now();
+    let month = m.month.unwrap_or_else(|| audit_month(now));
+    let page = state
+        .store
+        .list_audit(
+            &principal.tenant,
+            &month,
+            page_query.limit,
+            page_query.cursor.as_deref(),
+            state.cursors.at(now),
+        )
+        .await
+        .map_err(|e| match e {
+            switchboard_store::StoreError::InvalidKey { .. } => {
+                Problem::query_field("month", "must be YYYY-MM")
+            }
+            e => e.into(),
+        })?;
+    Ok(Json(PageBody {
+        data: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
