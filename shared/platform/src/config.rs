@@ -26,6 +26,10 @@ pub struct Config {
     pub cursor_secret_id: Option<String>,
     /// The secret that signs access tokens (`ACCESS_TOKEN_SECRET_ID`); only the API has it.
     pub access_token_secret_id: Option<String>,
+    /// The KMS key the token vault seals tenants' Meta tokens with (`TOKEN_KEY_ID`).
+    pub token_key_id: Option<String>,
+    /// The Meta app's id (`META_APP_ID`), for exchanging Embedded Signup codes.
+    pub meta_app_id: Option<String>,
     /// Origins the agent console is served from (`CONSOLE_ORIGINS`, comma-separated).
     pub console_origins: Vec<String>,
     pub graph_api_base_url: String,
@@ -69,6 +73,8 @@ impl Config {
             meta_secret_id: required("META_SECRET_ID")?,
             cursor_secret_id: get("CURSOR_SECRET_ID").filter(|v| !v.trim().is_empty()),
             access_token_secret_id: get("ACCESS_TOKEN_SECRET_ID").filter(|v| !v.trim().is_empty()),
+            token_key_id: get("TOKEN_KEY_ID").filter(|v| !v.trim().is_empty()),
+            meta_app_id: get("META_APP_ID").filter(|v| !v.trim().is_empty()),
             console_origins: get("CONSOLE_ORIGINS")
                 .unwrap_or_default()
                 .split(',')

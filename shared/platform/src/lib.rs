@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod blob;
+pub mod business_token;
 pub mod config;
 pub mod metrics;
 pub mod queue;

@@ -33,6 +33,8 @@ pub(crate) const REFRESH_TOKEN_SK: &str = "RTOKEN";
 pub(crate) const REFRESH_FAMILY_SK: &str = "RFAMILY";
 pub(crate) const THROTTLE_SK: &str = "THROTTLE";
 pub(crate) const SESSION_SK: &str = "SESSION";
+pub(crate) const CHANNEL_SK: &str = "CHANNEL";
+pub(crate) const WABA_TOKEN_SK: &str = "TOKEN";
 
 const MAX_SEGMENT_LEN: usize = 256;
 
@@ -245,6 +247,36 @@ pub(crate) fn throttle_pk(kind: &str, subject_digest: &str) -> Result<String, St
         segment("throttle kind", kind)?,
         digest_segment("throttle subject", subject_digest)?
     ))
+}
+
+pub(crate) fn channel_pk(
+    tenant: &TenantId,
+    kind: &str,
+    phone_number_id: &str,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}CHANNEL#{}#{}",
+        tenant_prefix(tenant)?,
+        segment("channel kind", kind)?,
+        segment("phone number id", phone_number_id)?
+    ))
+}
+
+pub(crate) fn channels_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}CHANNELS", tenant_prefix(tenant)?))
+}
+
+pub(crate) fn waba_token_pk(tenant: &TenantId, waba_id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}WABA#{}",
+        tenant_prefix(tenant)?,
+        segment("WABA id", waba_id)?
+    ))
+}
+
+/// Global: WABA-level webhooks name a WABA, not a tenant.
+pub(crate) fn waba_route_pk(waba_id: &str) -> Result<String, StoreError> {
+    Ok(format!("WABA#{}", segment("WABA id", waba_id)?))
 }
 
 pub(crate) fn audit_pk(tenant: &TenantId, month: &str) -> Result<String, StoreError> {

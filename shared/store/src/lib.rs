@@ -8,6 +8,7 @@
 
 mod api_key;
 mod audit;
+mod channel;
 mod contact;
 mod conversation;
 mod cursor;
@@ -38,6 +39,7 @@ mod user;
 
 pub use api_key::{ApiKeyRecord, LAST_USED_RESOLUTION};
 pub use audit::{AUDIT_RETENTION, AuditEntry, audit_month};
+pub use channel::{ChannelRecord, WabaRoute, WabaTokenRecord};
 pub use contact::ContactRecord;
 pub use conversation::ConversationRecord;
 pub use cursor::{CursorCodec, Cursors, WeakCursorKey};

@@ -164,6 +164,37 @@ impl Store {
         .transpose()
     }
 
+    /// Disconnects the number while `owner` holds it; `PhoneRouteOwner` when it does not
+    /// (another tenant's number is never removed).
+    pub async fn delete_phone_route(
+        &self,
+        pnid: &PhoneNumberId,
+        owner: &TenantId,
+    ) -> Result<(), StoreError> {
+        let mut p = Placeholders::default();
+        let condition = format!(
+            "{} = {}",
+            p.name(TENANT_ID),
+            p.value("owner", s(owner.as_str()))
+        );
+        match self
+            .delete_if(
+                "delete_phone_route",
+                keys::phone_route_pk(pnid.as_str())?,
+                keys::ROUTE_SK,
+                Some(&condition),
+                &p,
+            )
+            .await?
+        {
+            crate::store::Conditional::Written => Ok(()),
+            crate::store::Conditional::ConditionFailed(_) => Err(StoreError::PhoneRouteOwner {
+                phone_number_id: pnid.clone(),
+                current_owner: None,
+            }),
+        }
+    }
+
     async fn update_route(
         &self,
         operation: &'static str,
