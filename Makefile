@@ -9,6 +9,7 @@ VENV := .venv
 MOTO_VENV := $(VENV)/moto
 TOOLS_VENV := $(VENV)/tools
 BENCH_VENV := $(VENV)/bench
+SCHEMATHESIS_VENV := $(VENV)/schemathesis
 export MOTO_PORT ?= 4566
 
 .PHONY: help dev test bench fmt lint unit-test e2e-test template-check venvs clean fuzz
@@ -34,7 +35,13 @@ $(BENCH_VENV)/.installed: local/python/bench.txt
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
-venvs: $(MOTO_VENV)/.installed $(TOOLS_VENV)/.installed
+# schemathesis, for the API schema test (tests/tests/api_schema.rs) that e2e-test runs.
+$(SCHEMATHESIS_VENV)/.installed: local/python/schemathesis.txt
+	$(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+venvs: $(MOTO_VENV)/.installed $(TOOLS_VENV)/.installed $(SCHEMATHESIS_VENV)/.installed
 
 fmt:
 	cargo fmt --all
@@ -53,7 +60,7 @@ HOST_TARGET := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 # Each stack records the AWS calls its functions made; iam-check then proves every call is
 # allowed by that function's policies in template.yaml and every granted action was used.
 AWS_CALL_LOG := $(CURDIR)/target/aws-calls
-e2e-test: $(MOTO_VENV)/.installed
+e2e-test: $(MOTO_VENV)/.installed $(SCHEMATHESIS_VENV)/.installed
 	rm -rf $(AWS_CALL_LOG)
 	SWITCHBOARD_AWS_CALL_LOG=$(AWS_CALL_LOG) CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
 	CARGO_BUILD_TARGET=$(HOST_TARGET) cargo run --quiet --locked -p switchboard-dev -- iam-check --calls $(AWS_CALL_LOG) --template template.yaml

@@ -68,6 +68,7 @@ async fn try_spawn(options: Options) -> anyhow::Result<TestStack> {
         template_path: workspace_root().join("template.yaml"),
         prefix,
         app_secret: APP_SECRET.into(),
+        meta_app_id: meta_sandbox::DEFAULT_APP_ID.into(),
         verify_token: VERIFY_TOKEN.into(),
         access_token: ACCESS_TOKEN.into(),
         demo: DemoTenant {
@@ -204,6 +205,17 @@ impl TestStack {
             .map(|(id, _)| id.clone())
             .unwrap_or_default();
         self.stack.function_config(&id).expect("api config")
+    }
+
+    /// The platform operator's key (the stack's generated `OperatorKey` secret).
+    pub async fn operator_key(&self) -> String {
+        self.stack
+            .operator_key()
+            .await
+            .expect("the operator key is readable")
+            .expect("the API has an operator key")
+            .expose()
+            .to_owned()
     }
 
     /// Posts raw bytes to the webhook with the given signature header (or none).

@@ -389,10 +389,12 @@ async fn every_function_environment_resolves_to_the_created_resources() {
         let names: Vec<&str> = env.keys().map(String::as_str).collect();
         let mut expected = ENV_NAMES.to_vec();
         if function == "ApiFunction" {
-            // Only the API signs page cursors and access tokens, and checks console origins.
+            // Only the API signs page cursors and access tokens, checks console origins and
+            // the operator's key.
             expected.extend([
                 "CURSOR_SECRET_ID",
                 "ACCESS_TOKEN_SECRET_ID",
+                "OPERATOR_SECRET_ID",
                 "CONSOLE_ORIGINS",
             ]);
         }
@@ -429,6 +431,10 @@ async fn every_function_environment_resolves_to_the_created_resources() {
     assert_eq!(
         p.function_env["ApiFunction"]["CURSOR_SECRET_ID"],
         r["CursorSigningKey"].arn
+    );
+    assert_eq!(
+        p.function_env["ApiFunction"]["OPERATOR_SECRET_ID"],
+        r["OperatorKey"].arn
     );
 
     let bindings: Vec<(&str, &str, i32, bool, bool)> = p
@@ -468,6 +474,7 @@ async fn every_function_environment_resolves_to_the_created_resources() {
     assert_eq!(
         routes,
         vec![
+            ("ApiFunction", "ANY", "/operator/{proxy+}"),
             ("ApiFunction", "ANY", "/v1/{proxy+}"),
             ("ApiFunction", "GET", "/healthz"),
             ("WebhookFunction", "GET", "/webhooks/whatsapp"),

@@ -603,6 +603,8 @@ struct Me {
 struct MeTenant {
     id: TenantId,
     name: String,
+    /// Set while the operator has suspended the tenant: why sending is refused.
+    suspension: Option<crate::tenant::SuspensionView>,
 }
 
 pub(crate) async fn me(
@@ -631,6 +633,10 @@ pub(crate) async fn me(
     Ok(Json(Me {
         user: crate::users::UserView::from(&user),
         tenant: MeTenant {
+            suspension: tenant
+                .suspension
+                .as_ref()
+                .map(crate::tenant::SuspensionView::from),
             id: tenant.id,
             name: tenant.name,
         },

@@ -88,6 +88,27 @@ impl AuditLog {
         .await;
     }
 
+    /// What the platform operator did to `tenant`; it goes in that tenant's log, so its people
+    /// can see it.
+    pub async fn record_operator(
+        &self,
+        tenant: &TenantId,
+        source_ip: &str,
+        action: &str,
+        target: Option<String>,
+        detail: Option<String>,
+    ) {
+        self.write(
+            tenant,
+            crate::operator::OPERATOR_ACTOR.to_owned(),
+            Some(source_ip.to_owned()),
+            action,
+            target,
+            detail,
+        )
+        .await;
+    }
+
     async fn write(
         &self,
         tenant: &TenantId,

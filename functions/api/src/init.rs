@@ -1,11 +1,18 @@
 //! Builds the function's state once per container; the Lambda main and the dev runner share it.
 
-use crate::{AccessTokens, ApiState, AuditLog};
+use crate::{AccessTokens, ApiState, AuditLog, MetaApp};
+use std::time::Duration;
+use switchboard_meta::graph::GraphClient;
+use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use aws_config::SdkConfig;
 use std::sync::Arc;
 use switchboard_domain::{Secret, SystemClock};
 use switchboard_platform::{Config, queue::Queue};
 use switchboard_store::{CursorCodec, IdempotencyStore, Store, WeakCursorKey};
+
+/// Every Embedded Signup step is one Graph call; a stuck one must end well inside the
+/// function's 29 s.
+const GRAPH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the API could not start. Names secrets by id, never by value.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +29,12 @@ pub enum InitError {
     },
     #[error("could not read secret {id}: {reason}")]
     Fetch { id: String, reason: String },
+    #[error("TOKEN_KEY_ID is not set: tenants' Meta tokens are sealed with that KMS key")]
+    MissingTokenKey,
+    #[error(transparent)]
+    MetaSecrets(#[from] switchboard_platform::secrets::SecretsError),
+    #[error("could not build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
     #[error("secret {id} has no string value")]
     NotAString { id: String },
     #[error("secret {id}: {source}")]
@@ -29,6 +42,12 @@ pub enum InitError {
         id: String,
         #[source]
         source: WeakCursorKey,
+    },
+    #[error("secret {id}: {source}")]
+    WeakOperatorKey {
+        id: String,
+        #[source]
+        source: crate::WeakOperatorKey,
     },
 }
 
@@ -48,22 +67,59 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<ApiState>, Ini
             id: access_secret_id.to_owned(),
             source,
         })?;
+    // Optional: a deployment without an operator has no operator routes.
+    let operator_key = match config.operator_secret_id.as_deref() {
+        None => None,
+        Some(id) => Some(
+            crate::OperatorKey::new(&load_secret(&secrets, id).await?).map_err(|source| {
+                InitError::WeakOperatorKey {
+                    id: id.to_owned(),
+                    source,
+                }
+            })?,
+        ),
+    };
     let cursors = CursorCodec::new(&secret, CursorCodec::DEFAULT_TTL).map_err(|source| {
         InitError::WeakKey {
             id: cursor_secret_id.to_owned(),
             source,
         }
     })?;
+    let token_key_id = config
+        .token_key_id
+        .as_deref()
+        .ok_or(InitError::MissingTokenKey)?;
+    let meta = switchboard_platform::secrets::load_meta_secrets(&secrets, &config.meta_secret_id)
+        .await?;
+    let meta_app = config.meta_app_id.clone().map(|app_id| MetaApp {
+        app_id,
+        app_secret: meta.app_secret,
+    });
+    let http = reqwest::Client::builder()
+        .timeout(GRAPH_TIMEOUT)
+        .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let graph = GraphClient::new(http, &config.graph_api_base_url, &config.graph_api_version);
+    let vault = TokenVault::new(
+        aws_sdk_kms::Client::new(sdk),
+        token_key_id,
+        CacheLimits::default(),
+    );
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let store = Store::new(dynamo.clone(), &config.table_name);
     let clock: Arc<dyn switchboard_domain::Clock> = Arc::new(SystemClock);
     Ok(Arc::new(ApiState {
         access_tokens,
+        operator_key,
         audit: AuditLog::new(store.clone(), Arc::clone(&clock)),
         console_origins: config.console_origins.clone(),
         idempotency: IdempotencyStore::new(dynamo, &config.table_name),
         store,
         outbound_queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url),
+        inbound_queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.inbound_queue_url),
+        graph,
+        vault,
+        meta_app,
         clock,
         cursors,
     }))

@@ -5,19 +5,24 @@ mod access;
 mod accounts;
 mod api_keys;
 mod audit;
+mod channels;
 mod conversations;
 mod init;
 mod login_limits;
 mod messages;
+mod operator;
+mod openapi;
 mod password;
 mod principal;
 mod problem;
+mod tenant;
 mod tokens;
 mod users;
 
 pub use access::{Access, RULES, Rule, check, rule_for};
 pub use audit::AuditLog;
 pub use init::{InitError, init};
+pub use operator::{OperatorKey, WeakOperatorKey};
 pub use principal::{Actor, CSRF_HEADER, Principal, SESSION_COOKIE, Via};
 pub use problem::{FieldError, Problem};
 pub use tokens::{AccessTokens, digest as secret_digest};
@@ -43,7 +48,17 @@ pub struct ApiState {
     pub store: Store,
     pub idempotency: IdempotencyStore,
     pub outbound_queue: Queue,
+    /// Where jobs for the inbound function go (replaying a connected number's kept events).
+    pub inbound_queue: Queue,
+    /// Meta's Graph API, for Embedded Signup and reading channels.
+    pub graph: switchboard_meta::graph::GraphClient,
+    /// Seals and opens tenants' Meta tokens.
+    pub vault: switchboard_platform::token_vault::TokenVault,
+    /// The Meta app codes are exchanged with; `None` when Embedded Signup is not configured.
+    pub meta_app: Option<MetaApp>,
     pub access_tokens: AccessTokens,
+    /// Opens the operator routes; `None` (no `OPERATOR_SECRET_ID`) keeps them closed.
+    pub operator_key: Option<OperatorKey>,
     pub audit: AuditLog,
     /// Origins the console is served from; empty: the API's own host.
     pub console_origins: Vec<String>,
@@ -60,6 +75,13 @@ impl ApiState {
     }
 }
 
+/// The Meta app of the Tech Provider: Embedded Signup codes are exchanged with its id and
+/// secret.
+pub struct MetaApp {
+    pub app_id: String,
+    pub app_secret: switchboard_domain::Secret,
+}
+
 /// The caller's address (see [`principal::source_ip`]).
 pub struct SourceIp(pub String);
 
@@ -73,6 +95,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SourceIp {
 fn routes() -> Routes {
     Routes::new()
         .add(Method::GET, "/healthz", get(healthz))
+        .add(Method::GET, "/v1/openapi.json", get(openapi::serve))
         .add(Method::POST, "/v1/auth/signup", post(accounts::sign_up))
         .add(Method::POST, "/v1/auth/login", post(accounts::login))
         .add(Method::POST, "/v1/auth/refresh", post(accounts::refresh))
@@ -112,6 +135,29 @@ fn routes() -> Routes {
             delete(api_keys::revoke),
         )
         .add(Method::GET, "/v1/audit", get(audit::list))
+        .add(Method::GET, "/v1/tenant", get(tenant::get_one))
+        .add(Method::PATCH, "/v1/tenant", patch(tenant::update))
+        .add(
+            Method::POST,
+            "/operator/tenants/{id}/suspend",
+            post(operator::suspend),
+        )
+        .add(
+            Method::POST,
+            "/operator/tenants/{id}/resume",
+            post(operator::resume),
+        )
+        .add(Method::GET, "/v1/channels", get(channels::list))
+        .add(
+            Method::POST,
+            "/v1/channels/whatsapp",
+            post(channels::connect),
+        )
+        .add(
+            Method::DELETE,
+            "/v1/channels/whatsapp/{phone_number_id}",
+            delete(channels::disconnect),
+        )
 }
 
 /// Every (method, path) the router serves; the access table must name exactly these.

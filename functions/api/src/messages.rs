@@ -71,6 +71,11 @@ pub(crate) async fn create(
 ) -> Result<Response, Problem> {
     let request: CreateMessage =
         serde_json::from_slice(&body).map_err(|e| Problem::malformed(e.to_string()))?;
+    // Before the idempotency claim: a suspended tenant's retry must not replay an earlier
+    // acceptance as if sending were still open, and nothing is stored or queued.
+    if let Some(suspension) = state.store.tenant_suspension(&caller.tenant).await? {
+        return Err(Problem::suspended(suspension.reason));
+    }
 
     let Some(client_key) = idempotency_key(&headers)? else {
         let accepted = accept(&state, &caller, request, MessageId::generate()).await?;

@@ -18,7 +18,12 @@
 //! | 413 | `/problems/payload-too-large` | the body is larger than [`crate::MAX_BODY_BYTES`] |
 //! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
 //! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
+//! | 409 | `/problems/channel-in-use` | the WhatsApp number or its WABA is connected to another tenant |
+//! | 422 | `/problems/embedded-signup` | Meta refused a signup step; `code` says which (wrong or expired code, PIN mismatch, too many attempts, number registered elsewhere, no access) |
 //! | 429 | `/problems/too-many-requests` | too many failed sign-ins; `Retry-After` says when to try again |
+//!
+//! | 502 | `/problems/meta-unavailable` | Meta's Graph API failed or timed out; nothing was changed |
+//! | 503 | `/problems/unavailable` | a dependency is briefly unavailable, or Embedded Signup is not configured |
 //!
 //! Handlers return [`Problem`]; axum's own rejections (query, path, JSON, body limit, method)
 //! convert with `From`, and [`problem_responses`] turns any plain-text error axum still produces
@@ -51,6 +56,9 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// A machine-readable reason within the type (e.g. which Embedded Signup step failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
     /// Seconds, sent as the `Retry-After` header.
     #[serde(skip)]
     pub retry_after: Option<u64>,
@@ -64,6 +72,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             errors: Vec::new(),
+            code: None,
             retry_after: None,
         }
     }
@@ -262,6 +271,39 @@ impl Problem {
 
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "/problems/conflict", "Conflict").detail(detail)
+    }
+
+    /// The number or WABA is connected to another tenant.
+    pub fn channel_in_use(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "/problems/channel-in-use",
+            "The WhatsApp number is connected to another account",
+        )
+        .detail(detail)
+    }
+
+    /// Meta refused a step of Embedded Signup for a reason the business can act on; `code`
+    /// says which (see `channels::failure_code`).
+    pub fn embedded_signup(code: &'static str, detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/embedded-signup",
+            "Meta did not accept the WhatsApp signup",
+        )
+        .detail(detail);
+        p.code = Some(code);
+        p
+    }
+
+    /// Meta's Graph API failed or could not be reached; nothing was changed, retry later.
+    pub fn meta_unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "/problems/meta-unavailable",
+            "Meta's API is not answering as expected, retry later",
+        )
+        .detail(detail)
     }
 
     pub fn unprocessable_key() -> Self {

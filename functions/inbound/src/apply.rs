@@ -44,19 +44,33 @@ pub async fn apply_event(
     event: &WebhookEvent,
 ) -> Result<Applied, ApplyError> {
     let now = state.clock.now();
-    // Template, account and other WABA-level changes carry no phone number; they are kept
-    // under the WABA until WABA routing exists.
+    // Template, account and other WABA-level changes carry no phone number: they go to the
+    // tenant that connected the WABA, and are kept under the WABA until one has.
     let route_key = event
         .phone_number_id
         .clone()
-        .unwrap_or_else(|| format!("waba:{}", event.waba_id));
+        .unwrap_or_else(|| switchboard_store::waba_route_key(&event.waba_id));
     let route = match &event.phone_number_id {
         // Customer content is routed by who holds the number now, never by a cached route.
         Some(pnid) => {
             let freshness = Freshness::for_payload(&event.payload);
-            state.routes.find(pnid, freshness, now).await?
+            state
+                .routes
+                .find(pnid, freshness, now)
+                .await?
+                .map(|r| Routed {
+                    tenant_id: r.tenant_id,
+                    phone_number_id: Some(r.phone_number_id),
+                })
         }
-        None => None,
+        None => state
+            .store
+            .find_waba_route(&event.waba_id)
+            .await?
+            .map(|r| Routed {
+                tenant_id: r.tenant_id,
+                phone_number_id: None,
+            }),
     };
     let Some(route) = route else {
         let json = serde_json::to_string(event)?;
@@ -71,28 +85,37 @@ pub async fn apply_event(
     let span = tracing::Span::current();
     span.record("tenant", tenant.as_str());
 
-    match &event.payload {
-        EventPayload::Message { contact, message } => {
-            record_message(
-                state,
-                tenant,
-                &route.phone_number_id,
-                contact.as_ref(),
-                message,
-                event,
-                now,
-            )
-            .await
+    match (&event.payload, &route.phone_number_id) {
+        (EventPayload::Message { contact, message }, Some(pnid)) => {
+            record_message(state, tenant, pnid, contact.as_ref(), message, event, now).await
         }
-        EventPayload::Status(status) => apply_status(state, tenant, status, event, now).await,
-        EventPayload::Other { value } => {
+        (EventPayload::Status(status), Some(_)) => {
+            apply_status(state, tenant, status, event, now).await
+        }
+        (EventPayload::Other { value }, _) => {
             state
                 .store
                 .record_tenant_event(tenant, &event.key, &event.field, value.get(), now)
                 .await?;
             Ok(Applied::KeptRaw)
         }
+        // A message or status always names its number; kept raw should one ever not.
+        (EventPayload::Message { .. } | EventPayload::Status(_), None) => {
+            let json = serde_json::to_string(event)?;
+            state
+                .store
+                .record_tenant_event(tenant, &event.key, &event.field, &json, now)
+                .await?;
+            Ok(Applied::KeptRaw)
+        }
     }
+}
+
+/// The tenant an event belongs to, and the number it came through (none for WABA-level
+/// events).
+struct Routed {
+    tenant_id: TenantId,
+    phone_number_id: Option<PhoneNumberId>,
 }
 
 async fn record_message(

@@ -6,16 +6,19 @@
 
 mod apply;
 mod init;
+mod replay;
 mod routing;
 
 pub use apply::{Applied, ApplyError, apply_event};
 pub use init::init;
+pub use replay::{PAGES_PER_DELIVERY, Replayed, replay_unrouted};
 pub use routing::{Freshness, RouteCache};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
 use std::sync::Arc;
 use switchboard_domain::Clock;
+use switchboard_domain::jobs::InboundJob;
 use switchboard_meta::webhook::WebhookEvent;
 use switchboard_platform::blob::{BlobError, EventStore, StoredEvent};
 use switchboard_store::Store;
@@ -57,6 +60,39 @@ async fn read_event(state: &InboundState, body: &str) -> Result<WebhookEvent, Re
     }
 }
 
+/// Runs a job; the record's id when it has to be delivered again.
+async fn run_job(
+    state: &InboundState,
+    id: &str,
+    job: Result<InboundJob, serde_json::Error>,
+) -> Option<String> {
+    match job {
+        Err(e) => {
+            tracing::error!(message_id = %id, error = %e, "inbound job not understood");
+            Some(id.to_owned())
+        }
+        Ok(InboundJob::ReplayUnrouted { route_key }) => {
+            match replay_unrouted(state, &route_key).await {
+                Ok(r) => {
+                    tracing::info!(
+                        message_id = %id,
+                        applied = r.applied,
+                        undecodable = r.undecodable,
+                        still_unrouted = r.still_unrouted,
+                        more = r.more,
+                        "unrouted events replayed"
+                    );
+                    r.more.then(|| id.to_owned())
+                }
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "unrouted events not replayed");
+                    Some(id.to_owned())
+                }
+            }
+        }
+    }
+}
+
 /// Processes a batch; records that failed are returned for redelivery (and, after the
 /// queue's maxReceiveCount, land in the DLQ). Order across records does not matter: every
 /// write is conditional and monotonic, so records run concurrently.
@@ -67,6 +103,9 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
             tracing::error!(message_id = %id, "inbound record without a body");
             return Some(id);
         };
+        if let Some(job) = InboundJob::from_body(body) {
+            return run_job(state, &id, job).await;
+        }
         let event = match read_event(state, body).await {
             Ok(e) => e,
             Err(e) => {

@@ -35,21 +35,16 @@ pub(crate) async fn replay(
     let page = i32::try_from(limit).unwrap_or(switchboard_store::MAX_PAGE_SIZE);
     let now = state.intake.clock.now();
 
-    let route = state
-        .store
-        .find_phone_route(&PhoneNumberId::from(phone_number_id))
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| {
-            OpError::new(
-                ErrorKind::NotRouted,
-                format!(
-                    "no tenant holds phone number {phone_number_id}: onboard it first \
-                     (replayed now, its events would only be kept as unrouted again)"
-                ),
-                false,
-            )
-        })?;
+    let tenant_id = routed_tenant(state, phone_number_id).await?.ok_or_else(|| {
+        OpError::new(
+            ErrorKind::NotRouted,
+            format!(
+                "no tenant holds {phone_number_id}: onboard it first \
+                 (replayed now, its events would only be kept as unrouted again)"
+            ),
+            false,
+        )
+    })?;
 
     let kept = state
         .store
@@ -95,7 +90,7 @@ pub(crate) async fn replay(
 
     tracing::info!(
         phone_number_id,
-        tenant = %route.tenant_id,
+        tenant = %tenant_id,
         listed = kept.len(),
         enqueued = events.len(),
         deleted,
@@ -106,13 +101,35 @@ pub(crate) async fn replay(
     );
     Ok(UnroutedReplayed {
         phone_number_id: phone_number_id.to_owned(),
-        tenant_id: route.tenant_id.to_string(),
+        tenant_id: tenant_id.to_string(),
         listed: kept.len(),
         enqueued: events.len(),
         deleted,
         not_deleted,
         undecodable,
         next,
+    })
+}
+
+/// Who holds the route key now: a phone number id, or `waba:{waba_id}` for the WABA-level
+/// events the inbound function keeps under the WABA.
+async fn routed_tenant(
+    state: &OperationsState,
+    route_key: &str,
+) -> Result<Option<switchboard_domain::TenantId>, OpError> {
+    Ok(match route_key.strip_prefix(switchboard_store::WABA_ROUTE_KEY_PREFIX) {
+        Some(waba_id) => state
+            .store
+            .find_waba_route(waba_id)
+            .await
+            .map_err(store_error)?
+            .map(|r| r.tenant_id),
+        None => state
+            .store
+            .find_phone_route(&PhoneNumberId::from(route_key))
+            .await
+            .map_err(store_error)?
+            .map(|r| r.tenant_id),
     })
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use switchboard_domain::SystemClock;
 use switchboard_domain::policy::AllowAll;
 use switchboard_meta::graph::GraphClient;
-use switchboard_platform::secrets::{self, SecretsError};
+use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_platform::{Config, queue::Queue};
 use switchboard_store::{IdempotencyStore, Store};
 
@@ -16,18 +16,17 @@ const GRAPH_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
-    #[error(transparent)]
-    Secrets(#[from] SecretsError),
+    #[error("TOKEN_KEY_ID is not set: tenants' Meta tokens are opened with that KMS key")]
+    MissingTokenKey,
     #[error("could not build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
 }
 
 pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>, InitError> {
-    let meta = secrets::load_meta_secrets(
-        &aws_sdk_secretsmanager::Client::new(sdk),
-        &config.meta_secret_id,
-    )
-    .await?;
+    let token_key_id = config
+        .token_key_id
+        .as_deref()
+        .ok_or(InitError::MissingTokenKey)?;
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let http = reqwest::Client::builder()
         .timeout(GRAPH_TIMEOUT)
@@ -37,7 +36,11 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>
         store: Store::new(dynamo.clone(), &config.table_name),
         sends: IdempotencyStore::new(dynamo, &config.table_name),
         graph: GraphClient::new(http, &config.graph_api_base_url, &config.graph_api_version),
-        access_token: meta.access_token,
+        vault: TokenVault::new(
+            aws_sdk_kms::Client::new(sdk),
+            token_key_id,
+            CacheLimits::default(),
+        ),
         policy: Arc::new(AllowAll),
         queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url),
         retry_base: config.outbound_retry_base,

@@ -9,16 +9,20 @@ mod send;
 
 pub use backoff::{redelivery_delay, retry_delay};
 pub use init::{InitError, init};
-pub use send::{NOT_OWNED_TITLE, SendError, SendOutcome, UNCONFIRMED_TITLE, send_job};
+pub use send::{
+    NO_TOKEN_TITLE, NOT_OWNED_TITLE, SUSPENDED_TITLE, SendError, SendOutcome, UNCONFIRMED_TITLE,
+    send_job,
+};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_domain::policy::PolicyGate;
-use switchboard_domain::{Clock, Secret};
+use switchboard_domain::Clock;
 use switchboard_meta::graph::GraphClient;
 use switchboard_platform::queue::Queue;
+use switchboard_platform::token_vault::TokenVault;
 use switchboard_store::{IdempotencyStore, Store};
 use tracing::Instrument;
 
@@ -26,9 +30,8 @@ pub struct OutboundState {
     pub store: Store,
     pub sends: IdempotencyStore,
     pub graph: GraphClient,
-    /// The Tech Provider's system-user token. Per-tenant tokens from Embedded Signup,
-    /// envelope-encrypted with KMS, replace it when tenancy lands.
-    pub access_token: Secret,
+    /// Opens each tenant's own Meta token (sealed at Embedded Signup) for its sends.
+    pub vault: TokenVault,
     pub policy: Arc<dyn PolicyGate>,
     pub queue: Queue,
     pub retry_base: Duration,

@@ -15,6 +15,7 @@ use switchboard_domain::outbound::OutboundPayload;
 use switchboard_domain::policy::{OutboundIntent, PolicyDecision};
 use switchboard_domain::{MessageStatus, Wamid};
 use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
+use switchboard_platform::business_token::business_token;
 use switchboard_store::{Begin, DeliveryError, IdempotencyKey, Lease, MessageRecord, StoreError};
 use time::Duration as TimeDuration;
 
@@ -38,6 +39,10 @@ const RECORD_BACKOFF: Duration = Duration::from_millis(150);
 pub const UNCONFIRMED_TITLE: &str = "Delivery unconfirmed";
 /// What a message's record says when its phone number moved to another tenant before it was sent.
 pub const NOT_OWNED_TITLE: &str = "Phone number no longer belongs to this account";
+/// What a message's record says when its tenant is suspended pending review.
+pub const SUSPENDED_TITLE: &str = "Account suspended";
+/// What a message's record says when the tenant holds no Meta token for the number's WABA.
+pub const NO_TOKEN_TITLE: &str = "WhatsApp channel not connected";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -273,16 +278,36 @@ async fn gate_and_send(
         ));
     };
 
+    // Nothing goes out for a tenant suspended pending review, whatever was queued before.
+    if let Some(suspension) = state
+        .store
+        .tenant_suspension(&job.tenant_id)
+        .await
+        .map_err(Refused::Store)?
+    {
+        tracing::info!("the tenant is suspended; not sent");
+        return Ok(Attempt::NotSent(
+            DeliveryError {
+                code: 0,
+                title: Some(SUSPENDED_TITLE.into()),
+                details: Some(suspension.reason.clone()),
+            },
+            SendOutcome::Denied {
+                reason: suspension.reason,
+            },
+        ));
+    }
+
     // The number may have moved to another tenant since the message was accepted: read its
     // route (strongly consistent, no cache) right before the send, and never send from a
     // number the job's tenant no longer holds.
-    let owned = state
+    let route = state
         .store
         .find_phone_route(&message.phone_number_id)
         .await
         .map_err(Refused::Store)?
-        .is_some_and(|route| route.tenant_id == job.tenant_id);
-    if !owned {
+        .filter(|route| route.tenant_id == job.tenant_id);
+    let Some(route) = route else {
         tracing::warn!(phone_number_id = %message.phone_number_id, "the phone number no longer belongs to this tenant; not sent");
         let reason = format!(
             "phone number {} is no longer connected to this account",
@@ -296,7 +321,45 @@ async fn gate_and_send(
             },
             SendOutcome::Denied { reason },
         ));
-    }
+    };
+
+    // The tenant's own token for the number's WABA, from Embedded Signup.
+    let token = match business_token(&state.store, &state.vault, &job.tenant_id, &route.waba_id)
+        .await
+    {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            let reason = format!(
+                "no WhatsApp Business token is connected for the WABA of phone number {}; connect the number again",
+                message.phone_number_id
+            );
+            return Ok(Attempt::NotSent(
+                DeliveryError {
+                    code: 0,
+                    title: Some(NO_TOKEN_TITLE.into()),
+                    details: Some(reason.clone()),
+                },
+                SendOutcome::Denied { reason },
+            ));
+        }
+        Err(e) if e.is_retryable() => {
+            return Err(Refused::Retry(SendError::Retryable {
+                reason: format!("the business token could not be opened: {e}"),
+                after: None,
+            }));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the business token does not open");
+            return Ok(Attempt::NotSent(
+                DeliveryError {
+                    code: 0,
+                    title: Some(NO_TOKEN_TITLE.into()),
+                    details: Some("the stored business token cannot be opened; connect the number again".into()),
+                },
+                SendOutcome::Failed { code: 0 },
+            ));
+        }
+    };
 
     // From here on the send may reach Meta: no redelivery may start another.
     state
@@ -307,7 +370,7 @@ async fn gate_and_send(
     let sent = state
         .graph
         .send_tagged(
-            &state.access_token,
+            &token,
             message.phone_number_id.as_str(),
             &outbound,
             Some(job.message_id.as_str()),

@@ -2,7 +2,9 @@
 
 use crate::stack::RunningStack;
 
-pub fn banner(stack: &RunningStack) -> String {
+/// `operator_key`: [`RunningStack::operator_key`]; a dev stack's key is printed so the
+/// operator routes can be tried.
+pub fn banner(stack: &RunningStack, operator_key: Option<&str>) -> String {
     let s = &stack.settings;
     let sandbox = stack
         .sandbox
@@ -10,6 +12,18 @@ pub fn banner(stack: &RunningStack) -> String {
         .map(|sb| sb.base_url.clone())
         .unwrap_or_else(|| "(not started)".into());
     let base = &stack.base_url;
+    let operator = match operator_key {
+        Some(key) => format!(
+            r#"
+5. Act as the platform operator (the key is the OperatorKey secret): suspend the demo tenant,
+   see POST /v1/messages answer 403 /problems/suspended, then resume it:
+     curl -s -X POST {base}/operator/tenants/{tenant}/suspend -H 'authorization: Bearer {key}' -H 'content-type: application/json' -d '{{"reason":"Spam reports under review"}}'
+     curl -s -X POST {base}/operator/tenants/{tenant}/resume -H 'authorization: Bearer {key}'
+"#,
+            tenant = s.demo.tenant_id,
+        ),
+        None => String::new(),
+    };
     format!(
         r#"
 Switchboard is running locally.
@@ -36,7 +50,7 @@ Switchboard is running locally.
 4. Sign in as the demo admin (an access token for 15 minutes, a refresh token to renew it):
      curl -s -X POST {base}/v1/auth/login -H 'content-type: application/json' -d '{{"email":"{admin_email}","password":"{admin_password}"}}'
      curl -s {base}/v1/me -H 'authorization: Bearer <access_token>'
-
+{operator}
 Ctrl-C stops everything.
 "#,
         verify = s.verify_token,

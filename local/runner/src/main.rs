@@ -58,7 +58,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Up => {
             let stack = start(settings, sdk).await?;
-            println!("{}", banner(&stack));
+            let operator_key = stack.operator_key().await?;
+            println!(
+                "{}",
+                banner(&stack, operator_key.as_ref().map(|k| k.expose()))
+            );
             tokio::signal::ctrl_c()
                 .await
                 .context("waiting for Ctrl-C")?;

@@ -6,12 +6,24 @@ use crate::settings::DemoTenant;
 use anyhow::Context;
 use switchboard_api::secret_digest;
 use switchboard_domain::{ApiKeyId, PhoneNumberId, Role, Scope, TenantId, UserId};
+use switchboard_domain::Secret;
+use switchboard_platform::business_token::store_business_token;
+use switchboard_platform::token_vault::TokenVault;
 use switchboard_store::{
-    ApiKeyRecord, PhoneRoute, Store, StoreError, Tenant, UserRecord, UserStatus, normalize_email,
+    ApiKeyRecord, ChannelRecord, PhoneRoute, Store, StoreError, Tenant, UserRecord, UserStatus,
+    WabaRoute, normalize_email,
 };
 use time::OffsetDateTime;
 
-pub async fn seed_demo_tenant(store: &Store, demo: &DemoTenant) -> anyhow::Result<()> {
+/// The demo tenant with its admin, its API key and its WhatsApp number connected as Embedded
+/// Signup would leave it: phone and WABA routes, the channel, and `business_token` sealed as
+/// the WABA's token.
+pub async fn seed_demo_tenant(
+    store: &Store,
+    vault: &TokenVault,
+    demo: &DemoTenant,
+    business_token: &str,
+) -> anyhow::Result<()> {
     let tenant_id = seed_tenant(store, &demo.tenant_id, &demo.name, &demo.api_key).await?;
     seed_user(
         store,
@@ -44,7 +56,51 @@ pub async fn seed_demo_tenant(store: &Store, demo: &DemoTenant) -> anyhow::Resul
             current_owner.as_ref().map_or("(none)", TenantId::as_str),
         ),
         Err(e) => Err(e).context("creating the demo phone route"),
-    }
+    }?;
+    seed_waba(store, vault, &tenant_id, &demo.waba_id, business_token).await?;
+    store
+        .put_channel(&ChannelRecord {
+            tenant_id: tenant_id.clone(),
+            kind: "whatsapp".into(),
+            phone_number_id: demo.phone_number_id.clone(),
+            waba_id: demo.waba_id.clone(),
+            verification_status: Some("VERIFIED".into()),
+            connected_at: OffsetDateTime::now_utc(),
+            connected_by: None,
+        })
+        .await
+        .context("recording the demo channel")
+}
+
+/// The WABA connected to the tenant: its route (webhooks without a phone number) and its
+/// business token, sealed by the vault as Embedded Signup stores it.
+pub async fn seed_waba(
+    store: &Store,
+    vault: &TokenVault,
+    tenant: &TenantId,
+    waba_id: &str,
+    business_token: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        store
+            .put_waba_route(&WabaRoute {
+                waba_id: waba_id.to_owned(),
+                tenant_id: tenant.clone(),
+            })
+            .await?,
+        "WABA {waba_id} is routed to another tenant"
+    );
+    store_business_token(
+        store,
+        vault,
+        tenant,
+        waba_id,
+        &Secret::new(business_token.to_owned()),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .context("sealing the WABA's business token")?;
+    Ok(())
 }
 
 /// A tenant and one API key for it with every scope (stored as its SHA-256, as the API looks

@@ -14,6 +14,8 @@ pub struct DevSettings {
     /// Prefix of every local resource name, so stacks (and tests) never collide.
     pub prefix: String,
     pub app_secret: String,
+    /// The Meta app's id Embedded Signup codes are exchanged with (the sandbox's by default).
+    pub meta_app_id: String,
     pub verify_token: String,
     pub access_token: String,
     pub demo: DemoTenant,
@@ -69,6 +71,7 @@ impl DevSettings {
             template_path: PathBuf::from(var("TEMPLATE_PATH", "template.yaml")),
             prefix: var("STACK_PREFIX", "switchboard-dev"),
             app_secret: var("META_APP_SECRET", "dev-app-secret"),
+            meta_app_id: var("META_APP_ID", meta_sandbox::DEFAULT_APP_ID),
             verify_token: var("META_VERIFY_TOKEN", "dev-verify-token"),
             access_token: var("META_ACCESS_TOKEN", "dev-access-token"),
             demo: DemoTenant {

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use switchboard_domain::{Clock, SkippingClock};
 use switchboard_platform::Config;
+use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_store::Store;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -30,6 +31,8 @@ pub struct RunningStack {
     pub aws_calls: AwsCallRecorder,
     /// The one clock every function reads; tests skip it forward past leases and windows.
     pub clock: Arc<SkippingClock>,
+    /// Seals tenants' Meta tokens as the API does, for seeding and tests.
+    pub vault: TokenVault,
     /// The outbound function's state, for tests that invoke its batch handler directly.
     pub outbound: Arc<switchboard_outbound::OutboundState>,
     /// The operations function's state: it has no trigger, an operator invokes it
@@ -45,6 +48,30 @@ impl RunningStack {
 
     pub fn function_config(&self, logical_id: &str) -> anyhow::Result<Config> {
         function_config(&self.provisioned, logical_id)
+    }
+
+    /// The operator key the API checks `/operator/...` calls against (the generated
+    /// `OperatorKey` secret), read as an operator would; `None` when the API has none.
+    pub async fn operator_key(&self) -> anyhow::Result<Option<switchboard_domain::Secret>> {
+        let api = function_named(&self.provisioned, "api")?;
+        let Some(id) = function_config(&self.provisioned, api)?.operator_secret_id else {
+            return Ok(None);
+        };
+        let out = aws_sdk_secretsmanager::Client::new(&self.sdk)
+            .get_secret_value()
+            .secret_id(&id)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "reading the operator key {id}: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                )
+            })?;
+        let key = out
+            .secret_string()
+            .with_context(|| format!("secret {id} has no string value"))?;
+        Ok(Some(switchboard_domain::Secret::new(key)))
     }
 }
 
@@ -105,7 +132,6 @@ async fn provision_stack(
     let secret = serde_json::json!({
         "app_secret": settings.app_secret,
         "verify_token": settings.verify_token,
-        "access_token": settings.access_token,
     })
     .to_string();
     provision(
@@ -119,6 +145,7 @@ async fn provision_stack(
                     "GraphApiVersion".to_owned(),
                     settings.graph_api_version.clone(),
                 ),
+                ("MetaAppId".to_owned(), settings.meta_app_id.clone()),
                 (
                     "OutboundRetryBaseSeconds".to_owned(),
                     settings.outbound_retry_base.as_secs_f64().to_string(),
@@ -168,7 +195,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
                 .with_context(|| format!("binding sandbox {addr}"))?;
             let config = meta_sandbox::SandboxConfig {
                 app_secret: settings.app_secret.clone(),
-                app_id: meta_sandbox::DEFAULT_APP_ID.to_owned(),
+                app_id: settings.meta_app_id.clone(),
                 webhook_url: webhook_url.clone(),
                 phone_number_id: settings.demo.phone_number_id.clone(),
                 display_phone_number: settings.demo.display_phone_number.clone(),
@@ -180,9 +207,11 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
             Some(meta_sandbox::start(listener, config).await)
         }
     };
-    let graph_base = match (&sandbox, &settings.graph_api_base_url) {
-        (Some(s), _) => s.base_url.clone(),
-        (None, Some(url)) => url.clone(),
+    // A Graph API named in the environment wins over the sandbox's, so the local stack can
+    // talk to a real Meta test number; the sandbox still runs for its customer simulator.
+    let graph_base = match (&settings.graph_api_base_url, &sandbox) {
+        (Some(url), _) => url.clone(),
+        (None, Some(s)) => s.base_url.clone(),
         (None, None) => "https://graph.facebook.com".to_owned(),
     };
 
@@ -196,7 +225,15 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
 
     let api_config = function_config(&provisioned, api_id)?;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &api_config.table_name);
-    seed_demo_tenant(&store, &settings.demo)
+    let vault = TokenVault::new(
+        aws_sdk_kms::Client::new(&sdk),
+        api_config
+            .token_key_id
+            .clone()
+            .context("the API function has no TOKEN_KEY_ID")?,
+        CacheLimits::default(),
+    );
+    seed_demo_tenant(&store, &vault, &settings.demo, &settings.access_token)
         .await
         .context("seeding the demo tenant")?;
 
@@ -305,6 +342,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         provisioned,
         settings,
         store,
+        vault,
         sdk,
         aws_calls,
         clock,

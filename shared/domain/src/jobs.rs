@@ -49,6 +49,32 @@ impl OutboundJob {
     }
 }
 
+/// On the inbound queue beside webhook events: work for the inbound function itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum InboundJob {
+    /// A number or WABA was just connected: apply the events kept for it while no tenant held
+    /// it. `route_key` is a phone number id, or `waba:{waba_id}` for WABA-level events.
+    ReplayUnrouted { route_key: String },
+}
+
+impl InboundJob {
+    /// What every serialized job starts with, and no webhook event does: jobs are told apart
+    /// without parsing every event twice.
+    pub const BODY_PREFIX: &'static str = "{\"job\":";
+
+    pub fn to_body(&self) -> String {
+        // A unit-free enum of strings always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The job a queue body carries; `None` for anything else (a webhook event).
+    pub fn from_body(body: &str) -> Option<Result<Self, serde_json::Error>> {
+        body.starts_with(Self::BODY_PREFIX)
+            .then(|| serde_json::from_str(body))
+    }
+}
+
 /// What SQS accepts in a message group id: `[a-zA-Z0-9]` and ASCII punctuation.
 fn group_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c.is_ascii_punctuation()
@@ -57,6 +83,18 @@ fn group_id_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inbound_jobs_are_told_apart_from_events_by_their_prefix() {
+        let job = InboundJob::ReplayUnrouted {
+            route_key: "waba:102".into(),
+        };
+        let body = job.to_body();
+        assert!(body.starts_with(InboundJob::BODY_PREFIX), "{body}");
+        assert_eq!(InboundJob::from_body(&body).and_then(Result::ok), Some(job));
+        assert!(InboundJob::from_body(r#"{"key":"wamid.x","field":"messages"}"#).is_none());
+        assert!(InboundJob::from_body(r#"{"job":"unknown"}"#).is_some_and(|r| r.is_err()));
+    }
 
     fn valid(id: &str) -> bool {
         !id.is_empty() && id.len() <= MAX_GROUP_ID_LEN && id.chars().all(group_id_char)

@@ -9,6 +9,7 @@ pub mod message;
 pub mod outbound;
 pub mod policy;
 pub mod secret;
+pub mod tenant_settings;
 
 pub use access::{Permission, Role, Scope};
 pub use clock::{Clock, FixedClock, SkippingClock, SystemClock};
@@ -17,3 +18,4 @@ pub use ids::{
 };
 pub use message::{Direction, MessageStatus};
 pub use secret::Secret;
+pub use tenant_settings::TenantSettings;

@@ -26,6 +26,9 @@ pub struct Config {
     pub cursor_secret_id: Option<String>,
     /// The secret that signs access tokens (`ACCESS_TOKEN_SECRET_ID`); only the API has it.
     pub access_token_secret_id: Option<String>,
+    /// The secret holding the platform operator's key (`OPERATOR_SECRET_ID`); only the API
+    /// has it, and without it the operator routes are closed.
+    pub operator_secret_id: Option<String>,
     /// The KMS key the token vault seals tenants' Meta tokens with (`TOKEN_KEY_ID`).
     pub token_key_id: Option<String>,
     /// The Meta app's id (`META_APP_ID`), for exchanging Embedded Signup codes.
@@ -73,6 +76,7 @@ impl Config {
             meta_secret_id: required("META_SECRET_ID")?,
             cursor_secret_id: get("CURSOR_SECRET_ID").filter(|v| !v.trim().is_empty()),
             access_token_secret_id: get("ACCESS_TOKEN_SECRET_ID").filter(|v| !v.trim().is_empty()),
+            operator_secret_id: get("OPERATOR_SECRET_ID").filter(|v| !v.trim().is_empty()),
             token_key_id: get("TOKEN_KEY_ID").filter(|v| !v.trim().is_empty()),
             meta_app_id: get("META_APP_ID").filter(|v| !v.trim().is_empty()),
             console_origins: get("CONSOLE_ORIGINS")
@@ -119,6 +123,10 @@ mod tests {
         v.insert("CURSOR_SECRET_ID".into(), "arn:cursor".into());
         let c = Config::from_map(&v).expect("valid");
         assert_eq!(c.cursor_secret_id.as_deref(), Some("arn:cursor"));
+        assert_eq!(c.operator_secret_id, None);
+        v.insert("OPERATOR_SECRET_ID".into(), "arn:operator".into());
+        let c = Config::from_map(&v).expect("valid");
+        assert_eq!(c.operator_secret_id.as_deref(), Some("arn:operator"));
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! The Meta app's secrets, read once at init from Secrets Manager (never plain environment).
+//! Graph calls use each tenant's own token from Embedded Signup (see `business_token`), so no
+//! platform-wide access token is kept here.
 
 use serde::Deserialize;
 use switchboard_domain::Secret;
@@ -9,8 +11,6 @@ pub struct MetaSecrets {
     pub app_secret: Secret,
     /// What Meta echoes in the subscription handshake.
     pub verify_token: Secret,
-    /// System-user token used for Graph API calls until per-tenant tokens arrive.
-    pub access_token: Secret,
 }
 
 impl std::fmt::Debug for MetaSecrets {
@@ -23,7 +23,7 @@ impl std::fmt::Debug for MetaSecrets {
 pub enum SecretsError {
     #[error("could not read secret {id}: {reason}")]
     Fetch { id: String, reason: String },
-    #[error("secret {id} is not JSON with app_secret, verify_token and access_token")]
+    #[error("secret {id} is not JSON with app_secret and verify_token")]
     Shape { id: String },
 }
 

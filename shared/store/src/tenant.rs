@@ -1,27 +1,83 @@
-//! A business using Switchboard.
+//! A business using Switchboard: its name, its settings, and whether the platform operator has
+//! suspended it.
 
-use crate::error::StoreError;
-use crate::item::{from_item, keyed};
+use crate::error::{StoreError, from_sdk};
+use crate::expression::Placeholders;
+use crate::item::{from_item, key, keyed, s, to_value};
 use crate::keys;
-use crate::store::Store;
+use crate::store::{Conditional, Store};
+use aws_sdk_dynamodb::types::ReturnValue;
 use serde::{Deserialize, Serialize};
-use switchboard_domain::TenantId;
+use switchboard_domain::{TenantId, TenantSettings};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredTenant")]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     #[serde(with = "crate::timestamp")]
     pub created_at: OffsetDateTime,
+    /// Every change to the record moves it; settings are written only where it is still the
+    /// one the writer read.
+    #[serde(with = "crate::timestamp")]
+    pub updated_at: OffsetDateTime,
+    pub settings: TenantSettings,
+    /// Set while the operator holds the tenant's sending for review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<Suspension>,
+}
+
+/// Why and since when the tenant may not send, and who decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// Shown to the tenant's people; the operator writes it for them.
+    pub reason: String,
+    #[serde(with = "crate::timestamp")]
+    pub at: OffsetDateTime,
+    /// `operator`.
+    pub by: String,
+}
+
+/// A tenant item as any version wrote it: records from before settings existed have neither
+/// `settings` nor `updated_at`.
+#[derive(Deserialize)]
+struct StoredTenant {
+    id: TenantId,
+    name: String,
+    #[serde(with = "crate::timestamp")]
+    created_at: OffsetDateTime,
+    #[serde(default, with = "crate::timestamp::option")]
+    updated_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    settings: TenantSettings,
+    #[serde(default)]
+    suspension: Option<Suspension>,
+}
+
+impl From<StoredTenant> for Tenant {
+    fn from(t: StoredTenant) -> Self {
+        Self {
+            updated_at: t.updated_at.unwrap_or(t.created_at),
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            settings: t.settings,
+            suspension: t.suspension,
+        }
+    }
 }
 
 impl Tenant {
+    /// A new tenant with the default settings.
     pub fn new(id: TenantId, name: impl Into<String>, now: OffsetDateTime) -> Self {
         Self {
             id,
             name: name.into(),
             created_at: now,
+            updated_at: now,
+            settings: TenantSettings::default(),
+            suspension: None,
         }
     }
 }
@@ -43,5 +99,149 @@ impl Store {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    /// Whether the tenant is suspended: the one read a sender needs before it sends. `None`
+    /// also for a tenant that does not exist (its callers have other reasons to refuse that).
+    pub async fn tenant_suspension(&self, id: &TenantId) -> Result<Option<Suspension>, StoreError> {
+        Ok(self.get_tenant(id).await?.and_then(|t| t.suspension))
+    }
+
+    /// Writes `name` and `settings` if the tenant is still as `current` was read (its
+    /// `updated_at`), so two admins editing at once cannot silently overwrite each other.
+    /// `Contended` when someone changed the tenant in between (or it is gone): read again and
+    /// retry. The suspension is not touched.
+    pub async fn update_tenant_settings(
+        &self,
+        current: &Tenant,
+        name: &str,
+        settings: &TenantSettings,
+        now: OffsetDateTime,
+    ) -> Result<Tenant, StoreError> {
+        let mut p = Placeholders::default();
+        let update = format!(
+            "SET {} = {}, {} = {}, {} = {}",
+            p.name("name"),
+            p.value("name", s(name)),
+            p.name("settings"),
+            p.value("settings", to_value(settings)?),
+            p.name("updated_at"),
+            p.value("now", s(crate::timestamp::encode(now)?)),
+        );
+        let seen = p.value("seen", s(crate::timestamp::encode(current.updated_at)?));
+        // Records written before `updated_at` existed read as updated at creation.
+        let condition = format!(
+            "{updated} = {seen} OR (attribute_not_exists({updated}) AND {created} = {seen})",
+            updated = p.name("updated_at"),
+            created = p.name("created_at"),
+        );
+        match self
+            .update_if(
+                "update_tenant_settings",
+                keys::tenant_pk(&current.id)?,
+                keys::TENANT_SK,
+                &update,
+                Some(&condition),
+                &p,
+            )
+            .await?
+        {
+            Conditional::Written => Ok(Tenant {
+                name: name.to_owned(),
+                settings: settings.clone(),
+                updated_at: now,
+                ..current.clone()
+            }),
+            Conditional::ConditionFailed(_) => Err(StoreError::Contended {
+                operation: "update_tenant_settings",
+            }),
+        }
+    }
+
+    /// Suspends the tenant (`Some`) or lifts the suspension (`None`), whatever the settings
+    /// writers do at the same time; returns the tenant as it is now. `NotFound` for a tenant
+    /// that does not exist.
+    pub async fn set_suspension(
+        &self,
+        tenant: &TenantId,
+        suspension: Option<&Suspension>,
+        now: OffsetDateTime,
+    ) -> Result<Tenant, StoreError> {
+        let mut p = Placeholders::default();
+        let mut update = format!(
+            "SET {} = {}",
+            p.name("updated_at"),
+            p.value("now", s(crate::timestamp::encode(now)?))
+        );
+        match suspension {
+            Some(suspension) => update.push_str(&format!(
+                ", {} = {}",
+                p.name("suspension"),
+                p.value("suspension", to_value(suspension)?)
+            )),
+            None => update.push_str(&format!(" REMOVE {}", p.name("suspension"))),
+        }
+        let condition = format!("attribute_exists({})", p.name(keys::PK));
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key(keys::tenant_pk(tenant)?, keys::TENANT_SK)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(p.names())
+            .set_expression_attribute_values(p.values())
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes
+                .map(from_item)
+                .transpose()?
+                .ok_or_else(|| StoreError::Decode("set_suspension returned no item".into())),
+            Err(err) => match err.as_service_error() {
+                Some(e) if e.is_conditional_check_failed_exception() => {
+                    Err(StoreError::NotFound { what: "tenant" })
+                }
+                _ => Err(from_sdk("set_suspension", err)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_record_from_before_settings_reads_with_defaults() {
+        let old = serde_json::json!({
+            "id": "acme",
+            "name": "Acme",
+            "created_at": "2026-01-01T10:00:00.000000Z",
+        });
+        let t: Tenant = serde_json::from_value(old).unwrap();
+        assert_eq!(t.updated_at, datetime!(2026-01-01 10:00 UTC));
+        assert_eq!(t.settings, TenantSettings::default());
+        assert_eq!(t.suspension, None);
+    }
+
+    #[test]
+    fn round_trips() {
+        let mut t = Tenant::new(
+            TenantId::from("acme"),
+            "Acme",
+            datetime!(2026-01-01 10:00 UTC),
+        );
+        t.settings.retention_months = 24;
+        t.suspension = Some(Suspension {
+            reason: "review".into(),
+            at: datetime!(2026-01-02 10:00 UTC),
+            by: "operator".into(),
+        });
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(serde_json::from_value::<Tenant>(json).unwrap(), t);
     }
 }

@@ -39,3 +39,49 @@ impl Store {
         Ok(())
     }
 }
+
+/// A kept webhook change, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantEvent {
+    pub event_key: String,
+    pub field: String,
+    pub raw_json: String,
+}
+
+impl Store {
+    /// Up to `limit` kept changes of one field, oldest key first.
+    pub async fn list_tenant_events(
+        &self,
+        tenant: &TenantId,
+        field: &str,
+        limit: i32,
+    ) -> Result<Vec<TenantEvent>, StoreError> {
+        let mut p = Placeholders::default();
+        let condition = format!(
+            "{} = {}",
+            p.name(keys::PK),
+            p.value("pk", s(keys::tenant_event_pk(tenant, field)?))
+        );
+        let out = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(p.names())
+            .set_expression_attribute_values(p.values())
+            .limit(crate::page::clamp_limit(limit))
+            .send()
+            .await
+            .map_err(|e| crate::error::from_sdk("list_tenant_events", e))?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| TenantEvent {
+                event_key: crate::item::string_attribute(item, "event_key").unwrap_or_default().to_owned(),
+                field: crate::item::string_attribute(item, "field").unwrap_or_default().to_owned(),
+                raw_json: crate::item::string_attribute(item, "raw_json").unwrap_or_default().to_owned(),
+            })
+            .collect())
+    }
+}

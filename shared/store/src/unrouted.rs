@@ -16,6 +16,15 @@ use time::{Duration, OffsetDateTime};
 /// hoard messages meant for someone else's number.
 pub const UNROUTED_RETENTION: Duration = Duration::days(30);
 
+/// WABA-level events (templates, account updates) name no phone number: they are kept under
+/// `waba:{waba_id}` instead, and replayed once the WABA is routed.
+pub const WABA_ROUTE_KEY_PREFIX: &str = "waba:";
+
+/// The key unrouted events of a WABA (not of one of its numbers) are kept under.
+pub fn waba_route_key(waba_id: &str) -> String {
+    format!("{WABA_ROUTE_KEY_PREFIX}{waba_id}")
+}
+
 /// Bounds the pages one listing reads past expired events still in the table.
 const MAX_PAGES: usize = 20;
 

@@ -25,11 +25,7 @@ fn hash(byte: &str) -> String {
 #[tokio::test]
 async fn tenants_routes_and_api_keys_round_trip() {
     let t = table("directory").await;
-    let acme = Tenant {
-        id: tenant("acme"),
-        name: "Acme Ltd".into(),
-        created_at: T0,
-    };
+    let acme = Tenant::new(tenant("acme"), "Acme Ltd", T0);
     t.store.put_tenant(&acme).await.unwrap();
     assert_eq!(
         t.store.get_tenant(&acme.id).await.unwrap(),

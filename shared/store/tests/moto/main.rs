@@ -9,5 +9,6 @@ mod phone_routes;
 mod reads;
 mod statuses;
 mod tenancy;
+mod tenant_settings;
 mod unrouted;
 mod wire;

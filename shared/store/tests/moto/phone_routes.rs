@@ -22,11 +22,7 @@ async fn with_tenants(label: &str, ids: &[&str]) -> TestTable {
     let t = table(label).await;
     for id in ids {
         t.store
-            .put_tenant(&Tenant {
-                id: tenant(id),
-                name: format!("{id} Ltd"),
-                created_at: T0,
-            })
+            .put_tenant(&Tenant::new(tenant(id), format!("{id} Ltd"), T0))
             .await
             .unwrap();
     }

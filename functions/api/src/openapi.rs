@@ -1,0 +1,1647 @@
+//! The API's description: an OpenAPI 3.0.3 document, built here from the limits the handlers
+//! check, and served at `GET /v1/openapi.json`.
+//!
+//! It is hand-built JSON rather than derived from the handlers' types: those types live in the
+//! store and domain crates, which must not learn about HTTP, and several answers are shaped by
+//! code (problem types, headers) rather than by a struct. What keeps it truthful instead: a test
+//! holds its operations equal to the routes the router serves and each operation's security
+//! equal to the access table, and the end-to-end suite runs schemathesis against the running
+//! API (tests/tests/api_schema.rs), which fails on any answer the document does not allow.
+//!
+//! Version 3.0.3 rather than 3.1: its `nullable` keyword is what every tool, schemathesis
+//! included, has handled longest.
+
+use crate::access::Access;
+use crate::accounts::{MAX_EMAIL_BYTES, MAX_NAME_CHARS};
+use crate::conversations::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::messages::MAX_TEXT_CHARS;
+use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+use crate::{MAX_BODY_BYTES, MAX_ID_BYTES};
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+use switchboard_domain::{Permission, Role, Scope};
+
+use Access::{Allowed, Operator, Person, Public};
+use Permission as P;
+
+/// `GET /v1/openapi.json`. The document never changes while the function runs: it is
+/// serialized once.
+pub(crate) async fn serve() -> Response {
+    static BODY: OnceLock<Bytes> = OnceLock::new();
+    let body = BODY.get_or_init(|| {
+        // Serializing a `Value` cannot fail: its keys are strings and it holds no floats.
+        Bytes::from(serde_json::to_vec(&document()).unwrap_or_default())
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body.clone(),
+    )
+        .into_response()
+}
+
+/// One operation: where it is, who may call it, and its OpenAPI operation object without
+/// `security` (which follows from `access`).
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    spec: Value,
+}
+
+pub(crate) fn document() -> Value {
+    let mut paths = Map::new();
+    for op in operations() {
+        let mut spec = op.spec;
+        if let Value::Object(o) = &mut spec {
+            o.insert("security".into(), security(op.access, op.method));
+            o.insert("x-access".into(), access_extension(op.access));
+            let described = o
+                .get("description")
+                .and_then(Value::as_str)
+                .map(|d| format!("{d}\n\n"))
+                .unwrap_or_default();
+            o.insert(
+                "description".into(),
+                Value::String(format!("{described}{}", who_may(op.access))),
+            );
+        }
+        let item = paths
+            .entry(op.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(item) = item {
+            item.insert(op.method.to_lowercase(), spec);
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Switchboard business API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": intro(),
+        },
+        "servers": [{ "url": "/" }],
+        "tags": [
+            { "name": "meta", "description": "Health and this description." },
+            { "name": "auth", "description": "Sign-up, sign-in, tokens, sessions, passwords." },
+            { "name": "conversations", "description": "Conversations and their messages." },
+            { "name": "messages", "description": "Sending messages and reading them." },
+            { "name": "users", "description": "The tenant's people." },
+            { "name": "api-keys", "description": "Keys for the business's servers." },
+            { "name": "audit", "description": "Who did what." },
+            { "name": "channels", "description": "Connected WhatsApp numbers." },
+            { "name": "tenant", "description": "The tenant's own settings." },
+            { "name": "operator", "description": "The platform operator's routes." },
+        ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": security_schemes(),
+            "schemas": schemas(),
+            "parameters": parameters(),
+            "responses": responses(),
+        },
+    })
+}
+
+fn intro() -> String {
+    format!(
+        "\
+The HTTP API of Switchboard, a multi-tenant WhatsApp Business platform. Every answer is JSON; \
+every error is an RFC 9457 `application/problem+json` object whose `type` names the problem \
+(see the error responses). Request bodies are JSON (at most {MAX_BODY_BYTES} bytes) and \
+unknown fields are refused.\n\n\
+Credentials: a person signs in with `POST /v1/auth/login` and sends the access token as \
+`Authorization: Bearer …`; the console may ask for a session instead (cookie \
+`__Host-sb_session`, with the CSRF token repeated in `X-CSRF-Token` on unsafe requests). A \
+business's server sends an API key (`sk_…`) as a bearer token or in `X-API-Key`. Which of \
+these an operation takes, and which role or key scope it needs, its `security` and \
+description say."
+    )
+}
+
+/// What OpenAPI says about who may call: any one of the listed requirements suffices.
+fn security(access: Access, method: &str) -> Value {
+    // A cookie is sent by the browser on its own; an unsafe request must prove it comes from
+    // the console by repeating the CSRF token.
+    let session = if matches!(method, "GET" | "HEAD" | "OPTIONS") {
+        json!({ "session": [] })
+    } else {
+        json!({ "session": [], "csrf": [] })
+    };
+    match access {
+        Public => json!([]),
+        Person => json!([{ "bearer": [] }, session]),
+        Allowed(p) if Scope::granting(p).is_some() => {
+            json!([{ "bearer": [] }, { "apiKey": [] }, session])
+        }
+        // No scope grants it, so no key can: only people, by role.
+        Allowed(_) => json!([{ "bearer": [] }, session]),
+        Operator => json!([{ "operator": [] }]),
+    }
+}
+
+fn roles_allowing(p: Permission) -> Vec<&'static str> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| r.allows(p))
+        .map(Role::as_str)
+        .collect()
+}
+
+/// `x-access`: the access rule in machine-readable form.
+fn access_extension(access: Access) -> Value {
+    match access {
+        Public => json!({ "kind": "public" }),
+        Person => json!({ "kind": "person", "roles": roles_of_all() }),
+        Allowed(p) => json!({
+            "kind": "allowed",
+            "permission": format!("{p:?}"),
+            "roles": roles_allowing(p),
+            "api_key_scope": Scope::granting(p).map(Scope::as_str),
+        }),
+        Operator => json!({ "kind": "operator" }),
+    }
+}
+
+fn roles_of_all() -> Vec<&'static str> {
+    Role::ALL.into_iter().map(Role::as_str).collect()
+}
+
+fn who_may(access: Access) -> String {
+    match access {
+        Public => "No credentials needed.".to_owned(),
+        Person => "For signed-in people of any role (access token or session); API keys are \
+                   refused with 403."
+            .to_owned(),
+        Allowed(p) => {
+            let roles = roles_allowing(p).join(", ");
+            match Scope::granting(p) {
+                Some(scope) => format!(
+                    "Roles: {roles}; API keys with the `{}` scope.",
+                    scope.as_str()
+                ),
+                None => format!("Roles: {roles}. API keys cannot call this."),
+            }
+        }
+        Operator => "Only the platform operator's key, as a bearer token; no tenant's \
+                     credentials."
+            .to_owned(),
+    }
+}
+
+fn security_schemes() -> Value {
+    json!({
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token from `POST /v1/auth/login` or `/v1/auth/refresh` \
+                            (a JWT, valid 15 minutes), or an API key (`sk_…`).",
+        },
+        "apiKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "x-api-key",
+            "description": "An API key (`sk_…`), as an alternative to the bearer header.",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": crate::SESSION_COOKIE,
+            "description": "The console's session cookie, set by `POST /v1/auth/login` with \
+                            `session: true`.",
+        },
+        "csrf": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRF-Token",
+            "description": "The `csrf_token` of the sign-in that started the session; required \
+                            with the session cookie on every request but GET.",
+        },
+        "operator": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The platform operator's key.",
+        },
+    })
+}
+
+/// One object of the entries of several (`json!` recurses once per entry, so a long object
+/// is written in parts).
+fn merge<const N: usize>(parts: [Value; N]) -> Value {
+    let mut out = Map::new();
+    for part in parts {
+        if let Value::Object(o) = part {
+            out.extend(o);
+        }
+    }
+    Value::Object(out)
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// A schema that may also be `null`. In 3.0 the siblings of a `$ref` are ignored, so a
+/// referenced schema is wrapped.
+fn nullable(schema: Value) -> Value {
+    match schema {
+        Value::Object(mut o) if !o.contains_key("$ref") => {
+            o.insert("nullable".into(), Value::Bool(true));
+            Value::Object(o)
+        }
+        other => json!({ "allOf": [other], "nullable": true }),
+    }
+}
+
+/// An object with exactly these properties: answers never carry others, and bodies with others
+/// are refused (`deny_unknown_fields`).
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+fn page_of(item: &str) -> Value {
+    object(
+        &["data", "next_cursor"],
+        json!({
+            "data": { "type": "array", "items": schema_ref(item) },
+            "next_cursor": {
+                "type": "string",
+                "nullable": true,
+                "description": "Pass as `cursor` for the next page; `null` on the last page. \
+                                Valid for 24 hours and only for this listing.",
+            },
+        }),
+    )
+}
+
+fn time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+/// Control characters anywhere, or nothing but spaces, are refused ([`crate::accounts`]).
+const PRINTABLE_NOT_BLANK: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// As [`PRINTABLE_NOT_BLANK`], with line breaks allowed ([`crate::operator`]'s reasons).
+const PRINTABLE_LINES_NOT_BLANK: &str = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$";
+
+fn schemas() -> Value {
+    let name = || {
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME_CHARS,
+            "pattern": PRINTABLE_NOT_BLANK,
+            "description": format!("1 to {MAX_NAME_CHARS} printable characters (surrounding spaces are trimmed)."),
+        })
+    };
+    let email = || {
+        json!({
+            "type": "string",
+            "format": "email",
+            "maxLength": MAX_EMAIL_BYTES,
+            "description": "An e-mail address; stored trimmed and in lower case.",
+        })
+    };
+    let new_password = || {
+        json!({
+            "type": "string",
+            "format": "password",
+            "minLength": MIN_PASSWORD_CHARS,
+            "maxLength": MAX_PASSWORD_BYTES,
+            "pattern": "^\\S(.*\\S)?$",
+            "description": format!(
+                "At least {MIN_PASSWORD_CHARS} characters and at most {MAX_PASSWORD_BYTES} bytes, no \
+                 surrounding spaces, at least 5 different characters, and not containing the e-mail \
+                 address."
+            ),
+        })
+    };
+    let user_view = object(
+        &["id", "name", "email", "role", "status", "created_at"],
+        json!({
+            "id": string(),
+            "name": string(),
+            "email": string(),
+            "role": schema_ref("Role"),
+            "status": schema_ref("UserStatus"),
+            "created_at": time(),
+        }),
+    );
+    let api_key_properties = json!({
+        "id": string(),
+        "name": string(),
+        "prefix": { "type": "string", "description": "The key's first characters, to tell keys apart." },
+        "scopes": { "type": "array", "items": schema_ref("Scope") },
+        "created_by": { "type": "string", "description": "`user:{id}` or `api_key:{id}`; absent for seeded keys." },
+        "created_at": time(),
+        "last_used_at": nullable(time()),
+        "revoked_at": nullable(time()),
+    });
+    let api_key_required = [
+        "id",
+        "name",
+        "prefix",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ];
+    let mut created_properties = api_key_properties.clone();
+    if let Value::Object(o) = &mut created_properties {
+        o.insert(
+            "secret".into(),
+            json!({ "type": "string", "description": "The key itself, shown this once." }),
+        );
+    }
+    let mut created_required = api_key_required.to_vec();
+    created_required.push("secret");
+    let text_body = object(
+        &["body"],
+        json!({
+            "body": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_TEXT_CHARS,
+                "pattern": "\\S",
+                "description": format!("1 to {MAX_TEXT_CHARS} characters, not only spaces."),
+            },
+            "preview_url": { "type": "boolean", "default": false },
+        }),
+    );
+    let message_type = || {
+        json!({
+            "type": "string",
+            "enum": ["text"],
+            "default": "text",
+            "description": "Only text messages can be sent yet.",
+        })
+    };
+    let live = |what: &str| json!({ "type": "string", "nullable": true, "description": format!("{what}, as Meta says now; `null` when Meta cannot be asked.") });
+    let channel = object(
+        &[
+            "kind",
+            "phone_number_id",
+            "waba_id",
+            "display_phone_number",
+            "verified_name",
+            "quality_rating",
+            "throughput_level",
+            "verification_status",
+            "connected_at",
+        ],
+        json!({
+            "kind": { "type": "string", "enum": [crate::channels::WHATSAPP] },
+            "phone_number_id": string(),
+            "waba_id": string(),
+            "display_phone_number": nullable(string()),
+            "verified_name": live("The verified business name"),
+            "quality_rating": live("The number's quality rating"),
+            "throughput_level": live("The number's throughput level"),
+            "verification_status": nullable(string()),
+            "connected_at": time(),
+        }),
+    );
+    let reason = || {
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": crate::operator::MAX_REASON_CHARS,
+            "pattern": PRINTABLE_LINES_NOT_BLANK,
+            "description": format!(
+                "Shown to the tenant's people: 1 to {} printable characters (line breaks allowed).",
+                crate::operator::MAX_REASON_CHARS
+            ),
+        })
+    };
+    let digits = |max: u32| json!({ "type": "string", "pattern": format!("^[0-9]{{1,{max}}}$") });
+    merge([
+        json!({
+        "Problem": problem_schema(&[], &[]),
+        "FieldError": object(&["field", "message"], json!({
+            "field": { "type": "string", "description": "The field, query parameter or header at fault (`text.body`, `limit`, `Idempotency-Key`)." },
+            "message": string(),
+        })),
+        "Health": object(&["status"], json!({ "status": { "type": "string", "enum": ["ok"] } })),
+        "Role": { "type": "string", "enum": roles_of_all() },
+        "UserStatus": { "type": "string", "enum": ["invited", "active", "deactivated"] },
+        "Scope": { "type": "string", "enum": Scope::ALL.map(Scope::as_str) },
+        "MessageStatus": {
+            "type": "string",
+            "enum": ["queued", "received", "sent", "delivered", "read", "played", "failed"],
+        },
+        "Direction": { "type": "string", "enum": ["inbound", "outbound"] },
+        "ContactKey": object(&["kind", "id"], json!({
+            "kind": { "type": "string", "enum": ["wa_id", "user_id"], "description": "A phone number (`wa_id`) or a business-scoped user id." },
+            "id": string(),
+        })),
+        "SignUp": object(&["business_name", "name", "email", "password"], json!({
+            "business_name": name(),
+            "name": name(),
+            "email": email(),
+            "password": new_password(),
+        })),
+        "SignUpAccepted": object(&["status", "detail"], json!({
+            "status": { "type": "string", "enum": ["accepted"] },
+            "detail": string(),
+        })),
+        "Login": object(&["email", "password"], json!({
+            "email": { "type": "string", "minLength": 1, "maxLength": MAX_EMAIL_BYTES },
+            "password": { "type": "string", "format": "password" },
+            "session": { "type": "boolean", "default": false, "description": "Also start a console session: a `__Host-sb_session` cookie and a `csrf_token`." },
+        })),
+        "Tokens": object(&["access_token", "token_type", "expires_in", "refresh_token"], json!({
+            "access_token": string(),
+            "token_type": { "type": "string", "enum": ["Bearer"] },
+            "expires_in": { "type": "integer", "description": "Seconds the access token is valid." },
+            "refresh_token": { "type": "string", "description": "Single use: each refresh returns the next one; a reused one ends the sign-in." },
+            "csrf_token": { "type": "string", "description": "Only with `session: true`." },
+        })),
+        "Refresh": object(&["refresh_token"], json!({ "refresh_token": string() })),
+        "Logout": object(&[], json!({ "refresh_token": nullable(string()) })),
+        "AcceptInvitation": object(&["token", "password"], json!({
+            "token": string(),
+            "password": new_password(),
+            "name": nullable(name()),
+        })),
+        "ChangePassword": object(&["current_password", "new_password"], json!({
+            "current_password": { "type": "string", "format": "password" },
+            "new_password": new_password(),
+        })),
+        "Me": object(&["user", "tenant", "signed_in_with"], json!({
+            "user": schema_ref("User"),
+            "tenant": object(&["id", "name", "suspension"], json!({
+                "id": string(),
+                "name": string(),
+                "suspension": {
+                    "allOf": [schema_ref("Suspension")],
+                    "nullable": true,
+                    "description": "Set while the operator has suspended the tenant: why sending is refused.",
+                },
+            })),
+            "signed_in_with": { "type": "string", "enum": ["access_token", "session"] },
+        })),
+        }),
+        json!({
+        "User": user_view,
+        "UserPage": page_of("User"),
+        "Invite": object(&["name", "email", "role"], json!({
+            "name": name(),
+            "email": email(),
+            "role": schema_ref("Role"),
+        })),
+        "Invited": object(&["user", "invitation_token", "invitation_expires_at"], json!({
+            "user": schema_ref("User"),
+            "invitation_token": { "type": "string", "description": "Shown once: hand it to the person." },
+            "invitation_expires_at": time(),
+        })),
+        "UserChange": object(&[], json!({
+            "name": nullable(name()),
+            "role": nullable(schema_ref("Role")),
+            "status": {
+                "type": "string",
+                // `null` is listed: OpenAPI 3.0 lets an enum forbid it despite `nullable`.
+                "enum": ["active", "deactivated", null],
+                "nullable": true,
+                "description": "An invited person becomes active only by accepting the invitation.",
+            },
+        })),
+        "Conversation": object(&[
+            "id", "phone_number_id", "contact", "profile_name", "created_at", "last_message_at",
+            "last_message_preview", "last_customer_message_at", "window_expires_at", "message_count",
+        ], json!({
+            "id": string(),
+            "phone_number_id": string(),
+            "contact": schema_ref("ContactKey"),
+            "profile_name": nullable(string()),
+            "created_at": time(),
+            "last_message_at": time(),
+            "last_message_preview": nullable(string()),
+            "last_customer_message_at": nullable(time()),
+            "window_expires_at": { "type": "string", "format": "date-time", "nullable": true, "description": "When free-form replies stop being allowed: 24 hours after the customer's latest message." },
+            "message_count": { "type": "integer", "minimum": 0 },
+        })),
+        "ConversationPage": page_of("Conversation"),
+        "DeliveryError": object(&["code", "title", "details"], json!({
+            "code": { "type": "integer", "format": "int64" },
+            "title": nullable(string()),
+            "details": nullable(string()),
+        })),
+        "Message": object(&[
+            "id", "conversation_id", "direction", "message_type", "text", "status", "wamid",
+            "created_at", "sent_at", "delivered_at", "read_at", "played_at", "failed_at", "error",
+            "phone_number_id", "contact",
+        ], json!({
+            "id": string(),
+            "conversation_id": string(),
+            "direction": schema_ref("Direction"),
+            "message_type": string(),
+            "text": nullable(string()),
+            "status": schema_ref("MessageStatus"),
+            "wamid": nullable(string()),
+            "created_at": time(),
+            "sent_at": nullable(time()),
+            "delivered_at": nullable(time()),
+            "read_at": nullable(time()),
+            "played_at": nullable(time()),
+            "failed_at": nullable(time()),
+            "error": nullable(schema_ref("DeliveryError")),
+            "phone_number_id": string(),
+            "contact": schema_ref("ContactKey"),
+        })),
+        }),
+        json!({
+        "MessagePage": page_of("Message"),
+        "TextBody": text_body,
+        "CreateMessage": {
+            "description": "A reply in an existing conversation, or a message to a recipient from one of the tenant's numbers.",
+            "oneOf": [
+                object(&["conversation_id", "text"], json!({
+                    "conversation_id": id_schema(),
+                    "type": message_type(),
+                    "text": schema_ref("TextBody"),
+                })),
+                object(&["phone_number_id", "to", "text"], json!({
+                    "phone_number_id": id_schema(),
+                    "to": {
+                        "type": "string",
+                        "pattern": "^(\\+?[0-9]{6,15}|[A-Z]{2}\\.[A-Za-z0-9]+)$",
+                        "description": "A phone number in international format (digits, optional `+`) or a business-scoped user id (`CC.…`).",
+                    },
+                    "type": message_type(),
+                    "text": schema_ref("TextBody"),
+                })),
+            ],
+        },
+        "MessageAccepted": object(&["id", "conversation_id", "status"], json!({
+            "id": string(),
+            "conversation_id": string(),
+            "status": schema_ref("MessageStatus"),
+        })),
+        "ApiKey": object(&api_key_required, api_key_properties),
+        "ApiKeyPage": page_of("ApiKey"),
+        "ApiKeyCreate": object(&["name", "scopes"], json!({
+            "name": name(),
+            "scopes": { "type": "array", "minItems": 1, "items": schema_ref("Scope") },
+        })),
+        "ApiKeyCreated": object(&created_required, created_properties),
+        "AuditEntry": object(&["id", "at", "actor", "action"], json!({
+            "id": string(),
+            "at": time(),
+            "actor": { "type": "string", "description": "`user:{id}`, `api_key:{id}` or `operator`." },
+            "action": { "type": "string", "description": "`auth.login`, `api_key.created`, …" },
+            "source_ip": string(),
+            "target": string(),
+            "detail": string(),
+        })),
+        }),
+        json!({
+        "AuditPage": page_of("AuditEntry"),
+        "Channel": channel,
+        "ChannelList": object(&["channels"], json!({
+            "channels": { "type": "array", "items": schema_ref("Channel") },
+        })),
+        "ConnectWhatsApp": object(&["code", "waba_id", "phone_number_id"], json!({
+            "code": { "type": "string", "minLength": 1, "maxLength": 2048, "pattern": "^\\S+$", "description": "The code Embedded Signup returned to the console." },
+            "waba_id": digits(32),
+            "phone_number_id": digits(32),
+            "pin": { "type": "string", "pattern": "^[0-9]{6}$", "description": "The number's two-step verification PIN; generated when not given." },
+        })),
+        "ChannelConnected": object(&["channel"], json!({
+            "channel": schema_ref("Channel"),
+            "pin": { "type": "string", "description": "Only when the PIN was generated: keep it, it is shown once." },
+        })),
+        "TenantSettings": settings_schema(false),
+        "TenantChange": object(&[], json!({
+            "name": name(),
+            "settings": settings_schema(true),
+        })),
+        "Tenant": object(&["id", "name", "created_at", "settings", "suspension"], json!({
+            "id": string(),
+            "name": string(),
+            "created_at": time(),
+            "settings": schema_ref("TenantSettings"),
+            "suspension": nullable(schema_ref("Suspension")),
+        })),
+        "Suspension": object(&["reason", "at"], json!({
+            "reason": { "type": "string", "description": "Written by the operator for the tenant's people." },
+            "at": time(),
+        })),
+        "Suspend": object(&["reason"], json!({ "reason": reason() })),
+        "Resume": object(&[], json!({ "reason": nullable(reason()) })),
+        }),
+    ])
+}
+
+/// The tenant's settings as answered (`partial: false`: every field present), or as a change
+/// (`partial: true`: only the fields to change), with the rules
+/// [`switchboard_domain::TenantSettings::validate`] checks.
+fn settings_schema(partial: bool) -> Value {
+    use switchboard_domain::tenant_settings as ts;
+    let required = |names: &[&'static str]| if partial { Vec::new() } else { names.to_vec() };
+    let range = |r: &std::ops::RangeInclusive<u16>| json!({ "type": "integer", "minimum": r.start(), "maximum": r.end() });
+    let hh_mm = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+    let time_of_day = || json!({ "type": "string", "pattern": hh_mm, "description": "HH:MM in the tenant's time zone." });
+    let closing = json!({
+        "type": "string",
+        "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        "description": "HH:MM in the tenant's time zone; 24:00 is the end of the day.",
+    });
+    let interval = object(
+        &["open", "close"],
+        json!({ "open": time_of_day(), "close": closing }),
+    );
+    let day = json!({
+        "type": "array",
+        "maxItems": ts::MAX_INTERVALS_PER_DAY,
+        "items": interval,
+        "description": "Opening intervals in order, not overlapping; empty: closed.",
+    });
+    let mut days = Map::new();
+    for name in ts::BusinessHours::DAYS {
+        days.insert(name.to_owned(), day.clone());
+    }
+    let business_hours = object(&required(&ts::BusinessHours::DAYS), Value::Object(days));
+    let marketing = object(
+        &required(&["cap_per_recipient", "cap_window_days", "quiet_hours"]),
+        json!({
+            "cap_per_recipient": range(&ts::CAP_PER_RECIPIENT),
+            "cap_window_days": range(&ts::CAP_WINDOW_DAYS),
+            "quiet_hours": object(&required(&["start", "end"]), json!({
+                "start": time_of_day(),
+                "end": time_of_day(),
+            })),
+        }),
+    );
+    let mut alert_email = json!({ "type": "string", "nullable": true, "description": "Where operational alerts are mailed; `null`: nowhere." });
+    if partial {
+        alert_email["format"] = json!("email");
+        alert_email["maxLength"] = json!(MAX_EMAIL_BYTES);
+    }
+    object(
+        &required(&[
+            "timezone",
+            "business_hours",
+            "retention_months",
+            "marketing",
+            "ai_enabled",
+            "alert_email",
+        ]),
+        json!({
+            "timezone": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 64,
+                "pattern": "^[A-Za-z0-9/_+-]+$",
+                "description": "An IANA time zone name (Europe/Berlin, UTC).",
+            },
+            "business_hours": business_hours,
+            "retention_months": range(&ts::RETENTION_MONTHS),
+            "marketing": marketing,
+            "ai_enabled": { "type": "boolean" },
+            "alert_email": alert_email,
+        }),
+    )
+}
+
+/// Every id in a path: what [`crate::conversations::valid_path_ids`] lets through, less ids
+/// that start with a dot (ours never do, and `.`/`..` are path segments, not ids).
+fn id_schema() -> Value {
+    json!({
+        "type": "string",
+        "pattern": format!("^[A-Za-z0-9_-][A-Za-z0-9_.-]{{0,{}}}$", MAX_ID_BYTES - 1),
+    })
+}
+
+/// A problem+json object; `kinds` and `statuses` narrow `type` and `status` when not empty.
+fn problem_schema(kinds: &[&str], statuses: &[u16]) -> Value {
+    let mut kind =
+        json!({ "type": "string", "description": "What went wrong, as a path under /problems/." });
+    if !kinds.is_empty() {
+        kind["enum"] = json!(kinds);
+    }
+    let mut status = json!({ "type": "integer" });
+    if !statuses.is_empty() {
+        status["enum"] = json!(statuses);
+    }
+    let mut properties = json!({
+        "type": kind,
+        "title": string(),
+        "status": status,
+        "detail": string(),
+        "errors": {
+            "type": "array",
+            "items": schema_ref("FieldError"),
+            "description": "Each field, parameter or header at fault.",
+        },
+    });
+    if kinds.contains(&"/problems/embedded-signup") {
+        properties["code"] = json!({
+            "type": "string",
+            "enum": EMBEDDED_SIGNUP_CODES,
+            "description": "Why Embedded Signup failed (only with `/problems/embedded-signup`).",
+        });
+    }
+    object(&["type", "title", "status"], properties)
+}
+
+const EMBEDDED_SIGNUP_CODES: &[&str] = &[
+    "code_invalid",
+    "token_invalid",
+    "code_expired",
+    "code_used",
+    "pin_mismatch",
+    "too_many_attempts",
+    "number_registered_elsewhere",
+    "no_access",
+    "number_not_registered",
+];
+
+/// The error answers, by status: what each means and the problem types it carries.
+const ERRORS: &[(u16, &str, &[&str])] = &[
+    (
+        400,
+        "The request is malformed: its JSON does not parse, a query parameter is unknown, \
+         repeated or out of range, the page cursor is not this listing's or expired, or an id \
+         cannot be one of ours.",
+        &[
+            "/problems/malformed-request",
+            "/problems/invalid-query",
+            "/problems/invalid-cursor",
+            "/problems/invalid-id",
+        ],
+    ),
+    (
+        401,
+        "No valid credentials, or (sign-in) a wrong e-mail address or password.",
+        &["/problems/unauthorized", "/problems/invalid-credentials"],
+    ),
+    (
+        403,
+        "Signed in, but the role or the key's scopes do not allow this, a cookie request lacks \
+         its CSRF token, or the tenant is suspended.",
+        &[
+            "/problems/forbidden",
+            "/problems/csrf",
+            "/problems/suspended",
+        ],
+    ),
+    (
+        404,
+        "No such item in this tenant (another tenant's items are not found either).",
+        &["/problems/not-found"],
+    ),
+    (
+        409,
+        "Conflict: an item with this identity exists, it was changed at the same time, a \
+         request with this Idempotency-Key is still running, or the number is connected to \
+         another tenant.",
+        &["/problems/conflict", "/problems/channel-in-use"],
+    ),
+    (
+        413,
+        "The body is larger than the limit the API description states.",
+        &["/problems/payload-too-large"],
+    ),
+    (
+        415,
+        "A JSON body sent without `Content-Type: application/json`.",
+        &["/problems/unsupported-media-type"],
+    ),
+    (
+        422,
+        "Well-formed but invalid: `errors` names each field. Also an Idempotency-Key reused with \
+         another body, and an Embedded Signup that Meta refused (`code` says why).",
+        &[
+            "/problems/validation",
+            "/problems/idempotency-key-reused",
+            "/problems/embedded-signup",
+        ],
+    ),
+    (
+        429,
+        "Too many failed sign-ins for this address or from this source; `Retry-After` says \
+         when to try again.",
+        &["/problems/too-many-requests"],
+    ),
+    (
+        502,
+        "Meta's Graph API failed or could not be reached; retry later.",
+        &["/problems/meta-unavailable"],
+    ),
+    (
+        503,
+        "A dependency is temporarily unavailable; retry later.",
+        &["/problems/unavailable"],
+    ),
+];
+
+fn responses() -> Value {
+    let mut out = Map::new();
+    for (status, description, kinds) in ERRORS {
+        let description = if *status == 413 {
+            format!("The body is larger than {MAX_BODY_BYTES} bytes.")
+        } else {
+            (*description).to_owned()
+        };
+        let mut response = json!({
+            "description": description,
+            "content": {
+                crate::problem::CONTENT_TYPE: { "schema": problem_schema(kinds, &[*status]) },
+            },
+        });
+        if *status == 429 {
+            response["headers"] = json!({
+                "Retry-After": {
+                    "required": true,
+                    "description": "Seconds to wait before trying again.",
+                    "schema": { "type": "integer", "minimum": 0 },
+                },
+            });
+        }
+        out.insert(status.to_string(), response);
+    }
+    Value::Object(out)
+}
+
+fn parameters() -> Value {
+    json!({
+        "limit": {
+            "name": "limit",
+            "in": "query",
+            "description": "Items per page.",
+            "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT },
+        },
+        "cursor": {
+            "name": "cursor",
+            "in": "query",
+            "description": "The `next_cursor` of the previous page.",
+            "schema": { "type": "string", "minLength": 1 },
+        },
+        "id": {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": id_schema(),
+        },
+    })
+}
+
+fn param_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/parameters/{name}") })
+}
+
+fn page_params() -> Value {
+    json!([param_ref("limit"), param_ref("cursor")])
+}
+
+fn body(schema: &str) -> Value {
+    json!({
+        "required": true,
+        "content": { "application/json": { "schema": schema_ref(schema) } },
+    })
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": schema_ref(schema) } },
+    })
+}
+
+/// The responses object: the successes given, then the shared error answers for `errors`.
+fn answers(successes: &[(u16, Value)], errors: &[u16]) -> Value {
+    let mut out = Map::new();
+    for (status, response) in successes {
+        out.insert(status.to_string(), response.clone());
+    }
+    for status in errors {
+        out.insert(
+            status.to_string(),
+            json!({ "$ref": format!("#/components/responses/{status}") }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// A response with `links`: where its ids lead (schemathesis follows them in its stateful phase).
+fn linked(mut response: Value, links: Value) -> Value {
+    response["links"] = links;
+    response
+}
+
+fn link(operation_id: &str, parameters: Value) -> Value {
+    json!({ "operationId": operation_id, "parameters": parameters })
+}
+
+fn replayed_header() -> Value {
+    json!({
+        "description": "`true` when this answers a retry from what the first request stored.",
+        "schema": { "type": "string", "enum": ["true"] },
+    })
+}
+
+fn no_content(description: &str) -> Value {
+    json!({ "description": description })
+}
+
+/// The operation object's common part.
+fn op(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    tag: &str,
+    operation_id: &str,
+    summary: &str,
+    mut rest: Value,
+) -> Op {
+    rest["tags"] = json!([tag]);
+    rest["operationId"] = json!(operation_id);
+    rest["summary"] = json!(summary);
+    Op {
+        method,
+        path,
+        access,
+        spec: rest,
+    }
+}
+
+/// Store errors a caller can meet anywhere: the store's dependency failing.
+const READ: &[u16] = &[401, 403, 503];
+const READ_ID: &[u16] = &[400, 401, 403, 404, 503];
+const LIST: &[u16] = &[400, 401, 403, 503];
+
+fn operations() -> Vec<Op> {
+    let tenant_view = || json_response("The tenant.", "Tenant");
+    vec![
+        op(
+            "GET",
+            "/healthz",
+            Public,
+            "meta",
+            "health",
+            "Liveness",
+            json!({
+                "responses": answers(&[(200, json_response("Up.", "Health"))], &[]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/openapi.json",
+            Public,
+            "meta",
+            "openapi",
+            "This description",
+            json!({
+                "responses": answers(&[(200, json!({
+                    "description": "The OpenAPI 3.0.3 document.",
+                    "content": { "application/json": { "schema": { "type": "object" } } },
+                }))], &[]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/auth/signup",
+            Public,
+            "auth",
+            "signUp",
+            "Open a business account",
+            json!({
+                "description": "Creates the tenant and its first admin. The answer is the same \
+                                whether or not the address already has an account; sign in to continue.",
+                "requestBody": body("SignUp"),
+                "responses": answers(&[(202, json_response("Accepted.", "SignUpAccepted"))], &[400, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/auth/login",
+            Public,
+            "auth",
+            "logIn",
+            "Sign in",
+            json!({
+                "description": "A wrong password and an unknown address get the same 401. After 10 \
+                                failures for an address (50 from one source) within an hour, \
+                                attempts wait: 429 with Retry-After.",
+                "requestBody": body("Login"),
+                "responses": answers(&[(200, json!({
+                    "description": "Signed in.",
+                    "headers": {
+                        "Set-Cookie": {
+                            "description": "With `session: true`: the `__Host-sb_session` cookie (HttpOnly, Secure, SameSite=Strict).",
+                            "schema": { "type": "string" },
+                        },
+                    },
+                    "content": { "application/json": { "schema": schema_ref("Tokens") } },
+                }))], &[400, 401, 413, 422, 429, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/auth/refresh",
+            Public,
+            "auth",
+            "refresh",
+            "Trade a refresh token for new tokens",
+            json!({
+                "description": "Each refresh token works once; presenting a used one again ends \
+                                the whole sign-in (401).",
+                "requestBody": body("Refresh"),
+                "responses": answers(&[(200, json_response("New tokens.", "Tokens"))], &[400, 401, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/auth/logout",
+            Public,
+            "auth",
+            "logOut",
+            "Sign out",
+            json!({
+                "description": "Ends the sign-in of the refresh token given and the session of the \
+                                cookie sent. The body may be empty. Always 204: a token that is not \
+                                valid any more is already signed out.",
+                "requestBody": {
+                    "required": false,
+                    "content": { "application/json": { "schema": schema_ref("Logout") } },
+                },
+                "responses": answers(&[(204, json!({
+                    "description": "Signed out.",
+                    "headers": {
+                        "Set-Cookie": {
+                            "required": true,
+                            "description": "Expires the session cookie.",
+                            "schema": { "type": "string" },
+                        },
+                    },
+                }))], &[400, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/auth/invitations/accept",
+            Public,
+            "auth",
+            "acceptInvitation",
+            "Accept an invitation",
+            json!({
+                "description": "Sets the invited person's password (and optionally name); they sign in afterwards.",
+                "requestBody": body("AcceptInvitation"),
+                "responses": answers(&[(204, no_content("Accepted; sign in."))], &[400, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/auth/password",
+            Person,
+            "auth",
+            "changePassword",
+            "Change your password",
+            json!({
+                "description": "Ends every sign-in and session of the caller, this one included. A \
+                                wrong current password counts as a failed sign-in.",
+                "requestBody": body("ChangePassword"),
+                "responses": answers(&[(204, no_content("Changed; sign in again."))], &[400, 401, 403, 413, 422, 429, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/me",
+            Person,
+            "auth",
+            "me",
+            "Who am I",
+            json!({
+                "responses": answers(&[(200, json_response("The caller and their tenant.", "Me"))], &[401, 403, 404, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/conversations",
+            Allowed(P::ConversationsRead),
+            "conversations",
+            "listConversations",
+            "List conversations",
+            json!({
+                "description": "Most recent activity first.",
+                "parameters": page_params(),
+                "responses": answers(&[(200, linked(json_response("A page of conversations.", "ConversationPage"), json!({
+                    "GetConversation": link("getConversation", json!({ "id": "$response.body#/data/0/id" })),
+                    "ListItsMessages": link("listConversationMessages", json!({ "id": "$response.body#/data/0/id" })),
+                    "Reply": {
+                        "operationId": "sendMessage",
+                        "requestBody": {
+                            "conversation_id": "$response.body#/data/0/id",
+                            "text": { "body": "Thanks for writing, we are on it." },
+                        },
+                    },
+                })))], LIST),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/conversations/{id}",
+            Allowed(P::ConversationsRead),
+            "conversations",
+            "getConversation",
+            "Get a conversation",
+            json!({
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("The conversation.", "Conversation"))], READ_ID),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/conversations/{id}/messages",
+            Allowed(P::ConversationsRead),
+            "conversations",
+            "listConversationMessages",
+            "List a conversation's messages",
+            json!({
+                "description": "Oldest first.",
+                "parameters": [param_ref("id"), param_ref("limit"), param_ref("cursor")],
+                "responses": answers(&[(200, linked(json_response("A page of messages.", "MessagePage"), json!({
+                    "GetMessage": link("getMessage", json!({ "id": "$response.body#/data/0/id" })),
+                })))], READ_ID),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/messages",
+            Allowed(P::MessagesSend),
+            "messages",
+            "sendMessage",
+            "Send a message",
+            json!({
+                "description": "Stores the message as queued and hands it to the sender; its \
+                                status then follows Meta's. With an Idempotency-Key, a retry names \
+                                the message the first request created (and is answered with \
+                                `Idempotent-Replayed: true`).",
+                "parameters": [{
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "description": "Makes the send idempotent for 24 hours; reusing it with another body is a 422.",
+                    "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$" },
+                }],
+                "requestBody": body("CreateMessage"),
+                "responses": answers(&[(202, json!({
+                    "description": "Accepted for sending.",
+                    "headers": {
+                        "Idempotent-Replayed": {
+                            "description": "`true` when this answers a retry from what the first request stored.",
+                            "schema": { "type": "string", "enum": ["true"] },
+                        },
+                    },
+                    "content": { "application/json": { "schema": schema_ref("MessageAccepted") } },
+                    "links": {
+                        "GetMessage": link("getMessage", json!({ "id": "$response.body#/id" })),
+                        "GetConversation": link("getConversation", json!({ "id": "$response.body#/conversation_id" })),
+                    },
+                }))], &[400, 401, 403, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/messages/{id}",
+            Allowed(P::ConversationsRead),
+            "messages",
+            "getMessage",
+            "Get a message",
+            json!({
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("The message.", "Message"))], READ_ID),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/users",
+            Allowed(P::UsersRead),
+            "users",
+            "listUsers",
+            "List people",
+            json!({
+                "parameters": page_params(),
+                "responses": answers(&[(200, json_response("A page of people.", "UserPage"))], LIST),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/users",
+            Allowed(P::UsersManage),
+            "users",
+            "inviteUser",
+            "Invite a person",
+            json!({
+                "description": "Nobody invites a role above their own; managers invite agents only.",
+                "requestBody": body("Invite"),
+                "responses": answers(&[(201, linked(json_response("Invited.", "Invited"), json!({
+                    "UpdateUser": link("updateUser", json!({ "id": "$response.body#/user/id" })),
+                })))], &[400, 401, 403, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "PATCH",
+            "/v1/users/{id}",
+            Allowed(P::UsersManage),
+            "users",
+            "updateUser",
+            "Rename, change the role of, deactivate or reactivate a person",
+            json!({
+                "description": "Nobody changes their own role or deactivates themselves. A role \
+                                change or deactivation ends the person's sign-ins.",
+                "parameters": [param_ref("id")],
+                "requestBody": body("UserChange"),
+                "responses": answers(&[(200, json_response("The person as changed.", "User"))], &[400, 401, 403, 404, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/api-keys",
+            Allowed(P::ApiKeysManage),
+            "api-keys",
+            "listApiKeys",
+            "List API keys",
+            json!({
+                "parameters": page_params(),
+                "responses": answers(&[(200, json_response("A page of keys (never the keys themselves).", "ApiKeyPage"))], LIST),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/api-keys",
+            Allowed(P::ApiKeysManage),
+            "api-keys",
+            "createApiKey",
+            "Create an API key",
+            json!({
+                "requestBody": body("ApiKeyCreate"),
+                "responses": answers(&[(201, linked(json_response("Created; `secret` is shown this once.", "ApiKeyCreated"), json!({
+                    "RevokeApiKey": link("revokeApiKey", json!({ "id": "$response.body#/id" })),
+                })))], &[400, 401, 403, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "DELETE",
+            "/v1/api-keys/{id}",
+            Allowed(P::ApiKeysManage),
+            "api-keys",
+            "revokeApiKey",
+            "Revoke an API key",
+            json!({
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(204, no_content("Revoked (also when it already was)."))], READ_ID),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/audit",
+            Allowed(P::AuditRead),
+            "audit",
+            "listAudit",
+            "Read the audit log",
+            json!({
+                "description": "One month, newest first.",
+                "parameters": [
+                    {
+                        "name": "month",
+                        "in": "query",
+                        "description": "`YYYY-MM`; this month when not given.",
+                        "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" },
+                    },
+                    param_ref("limit"),
+                    param_ref("cursor"),
+                ],
+                "responses": answers(&[(200, json_response("A page of entries.", "AuditPage"))], LIST),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/channels",
+            Allowed(P::ChannelsRead),
+            "channels",
+            "listChannels",
+            "List connected numbers",
+            json!({
+                "responses": answers(&[(200, linked(json_response("The tenant's channels.", "ChannelList"), json!({
+                    "Disconnect": link("disconnectWhatsApp", json!({ "phone_number_id": "$response.body#/channels/0/phone_number_id" })),
+                })))], READ),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/channels/whatsapp",
+            Allowed(P::ChannelsManage),
+            "channels",
+            "connectWhatsApp",
+            "Connect a WhatsApp number (Embedded Signup)",
+            json!({
+                "description": "Exchanges the Embedded Signup code for the business's token, \
+                                subscribes the app to the WABA and registers the number.",
+                "requestBody": body("ConnectWhatsApp"),
+                "responses": answers(&[(201, json!({
+                    "description": "Connected. A repeated request with the same code is answered \
+                                    from the first one (without the generated PIN).",
+                    "headers": { "Idempotent-Replayed": replayed_header() },
+                    "content": { "application/json": { "schema": schema_ref("ChannelConnected") } },
+                    "links": {
+                        "Disconnect": link("disconnectWhatsApp", json!({ "phone_number_id": "$response.body#/channel/phone_number_id" })),
+                    },
+                }))], &[400, 401, 403, 409, 413, 422, 502, 503]),
+            }),
+        ),
+        op(
+            "DELETE",
+            "/v1/channels/whatsapp/{phone_number_id}",
+            Allowed(P::ChannelsManage),
+            "channels",
+            "disconnectWhatsApp",
+            "Disconnect a WhatsApp number",
+            json!({
+                "parameters": [{
+                    "name": "phone_number_id",
+                    "in": "path",
+                    "required": true,
+                    "schema": { "type": "string", "pattern": "^[0-9]{1,32}$" },
+                }],
+                "responses": answers(&[(204, no_content("Disconnected."))], &[400, 401, 403, 404, 502, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/tenant",
+            Allowed(P::TenantRead),
+            "tenant",
+            "getTenant",
+            "Get the tenant and its settings",
+            json!({
+                "responses": answers(&[(200, tenant_view())], &[401, 403, 404, 503]),
+            }),
+        ),
+        op(
+            "PATCH",
+            "/v1/tenant",
+            Allowed(P::TenantManage),
+            "tenant",
+            "updateTenant",
+            "Change the tenant's name or settings",
+            json!({
+                "description": "The body has the shape of the answer, every part optional: only the \
+                                fields given change (a weekday of `business_hours` is replaced \
+                                whole; `alert_email: null` removes the address). Every invalid \
+                                field is named in one 422.",
+                "requestBody": body("TenantChange"),
+                "responses": answers(&[(200, tenant_view())], &[400, 401, 403, 404, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/operator/tenants/{id}/suspend",
+            Operator,
+            "operator",
+            "suspendTenant",
+            "Suspend a tenant pending review",
+            json!({
+                "parameters": [param_ref("id")],
+                "requestBody": body("Suspend"),
+                "responses": answers(&[(200, tenant_view())], &[400, 401, 403, 404, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/operator/tenants/{id}/resume",
+            Operator,
+            "operator",
+            "resumeTenant",
+            "Lift a tenant's suspension",
+            json!({
+                "parameters": [param_ref("id")],
+                "requestBody": {
+                    "required": false,
+                    "content": { "application/json": { "schema": schema_ref("Resume") } },
+                },
+                "responses": answers(&[(200, tenant_view())], &[400, 401, 403, 404, 413, 422, 503]),
+            }),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::rule_for;
+    use axum::http::Method;
+    use std::collections::BTreeSet;
+
+    const METHODS: &[&str] = &[
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for method in METHODS {
+                if item.get(*method).is_some() {
+                    out.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn list(routes: &BTreeSet<(String, String)>) -> String {
+        if routes.is_empty() {
+            return " (none)".into();
+        }
+        routes
+            .iter()
+            .map(|(m, p)| format!("\n    {m} {p}"))
+            .collect()
+    }
+
+    #[test]
+    fn the_document_describes_exactly_the_routes_the_router_serves() {
+        let documented = documented(&document());
+        let served: BTreeSet<(String, String)> = crate::served_routes()
+            .into_iter()
+            .map(|(m, p)| (m.as_str().to_owned(), p.to_owned()))
+            .collect();
+        let missing: BTreeSet<_> = served.difference(&documented).cloned().collect();
+        let extra: BTreeSet<_> = documented.difference(&served).cloned().collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "functions/api/src/openapi.rs and routes() disagree.\n  served but not documented:{}\n  documented but not served:{}",
+            list(&missing),
+            list(&extra),
+        );
+    }
+
+    #[test]
+    fn every_operation_takes_the_credentials_its_access_rule_names() {
+        let doc = document();
+        let mut wrong = Vec::new();
+        for (method, path) in documented(&doc) {
+            let Ok(m) = Method::from_bytes(method.as_bytes()) else {
+                continue;
+            };
+            // A documented route without a rule is reported by the test above.
+            let Some(rule) = rule_for(&m, &path) else {
+                continue;
+            };
+            let spec = &doc["paths"][&path][method.to_lowercase()];
+            let expected = security(rule.access, &method);
+            if spec["security"] != expected {
+                wrong.push(format!(
+                    "{method} {path}: documented {}, its rule ({:?}) means {expected}",
+                    spec["security"], rule.access
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn security_follows_access() {
+        assert_eq!(security(Public, "POST"), json!([]));
+        assert_eq!(security(Operator, "POST"), json!([{ "operator": [] }]));
+        // People only: never the API key header.
+        let person = security(Person, "POST").to_string();
+        assert!(
+            !person.contains("apiKey") && person.contains("csrf"),
+            "{person}"
+        );
+        let keys = security(Allowed(P::MessagesSend), "POST").to_string();
+        assert!(keys.contains("apiKey"), "{keys}");
+        let admins_only = security(Allowed(P::ApiKeysManage), "GET").to_string();
+        assert!(
+            !admins_only.contains("apiKey") && !admins_only.contains("csrf"),
+            "{admins_only}"
+        );
+    }
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r.clone());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves_and_every_error_is_problem_json() {
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        for r in found {
+            let pointer = r.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+        for (status, response) in doc["components"]["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                response["content"][crate::problem::CONTENT_TYPE].is_object(),
+                "{status} is not problem+json"
+            );
+        }
+        for (method, path) in documented(&doc) {
+            let responses = &doc["paths"][&path][method.to_lowercase()]["responses"];
+            let statuses: Vec<&String> = responses
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(s, _)| s)
+                .collect();
+            assert!(
+                statuses.iter().any(|s| s.starts_with('2')),
+                "{method} {path} has no success answer"
+            );
+            for s in statuses.iter().filter(|s| !s.starts_with('2')) {
+                assert!(
+                    doc["components"]["responses"].get(s.as_str()).is_some(),
+                    "{method} {path} answers {s} without a shared problem response"
+                );
+            }
+            if method != "GET" && method != "DELETE" {
+                let takes_body =
+                    doc["paths"][&path][method.to_lowercase()]["requestBody"].is_object();
+                let lists_413 = responses.get("413").is_some();
+                assert_eq!(
+                    takes_body, lists_413,
+                    "{method} {path}: a body can be too large (413), nothing else can"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_embedded_signup_code_is_documented() {
+        let source = include_str!("channels.rs");
+        let start = source
+            .find("pub fn failure_code")
+            .expect("channels.rs names the Embedded Signup codes in failure_code");
+        let body = &source[start..];
+        let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
+        let mut seen = 0;
+        for line in body.lines() {
+            let Some((_, rest)) = line.split_once("=> \"") else {
+                continue;
+            };
+            let code = rest.split('"').next().unwrap_or_default();
+            seen += 1;
+            // Meta refusing our own app credentials is our failure: a 500, not a 422 code.
+            if code == "app_misconfigured" {
+                continue;
+            }
+            assert!(
+                EMBEDDED_SIGNUP_CODES.contains(&code),
+                "Embedded Signup code {code} is not in the document"
+            );
+        }
+        assert!(seen > 0, "no codes found in failure_code");
+    }
+
+    #[test]
+    fn every_problem_type_the_api_names_is_documented() {
+        let documented: BTreeSet<&str> = ERRORS
+            .iter()
+            .flat_map(|(_, _, kinds)| kinds.iter().copied())
+            .collect();
+        let source = [include_str!("problem.rs"), include_str!("channels.rs")].concat();
+        for line in source.lines() {
+            if let Some(start) = line.find("\"/problems/") {
+                let rest = &line[start + 1..];
+                let kind = rest.split('"').next().unwrap_or_default();
+                // A server-side failure is not an answer the document promises.
+                // 405 answers methods the document does not list, so no operation can name it.
+                if kind == "/problems/internal" || kind == "/problems/method-not-allowed" {
+                    continue;
+                }
+                assert!(
+                    documented.contains(kind),
+                    "{kind} is not in the document's error answers"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The API answers as its OpenAPI description says. schemathesis reads `GET /v1/openapi.json`
+//! from a running stack, generates requests for every operation (valid ones and ones that break
+//! the schema), sends them signed in as the demo tenant's admin, and fails on a server error or
+//! any answer whose status, headers or body the document does not allow.
+//!
+//! schemathesis lives in `.venv/schemathesis`, which `make e2e-test` (and so `make test`)
+//! installs from `local/python/schemathesis.txt`. The run is bounded in examples and time and
+//! seeded, so it generates the same requests every time.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use switchboard_e2e::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, PHONE_NUMBER_ID, TestStack, spawn_stack, text_message_webhook,
+    workspace_root,
+};
+
+const SCHEMATHESIS: &str = ".venv/schemathesis/bin/schemathesis";
+/// Fixed, so a failure reproduces: rerun with the same seed and the same examples come back.
+const SEED: &str = "20261101";
+const MAX_EXAMPLES: &str = "25";
+/// The hard limit for both runs: schemathesis is killed after this, and the test fails.
+const TIME_LIMIT: Duration = Duration::from_secs(300);
+/// Every check of the answers schemathesis has, less those that judge the API by rules the
+/// document cannot state (see `EXCLUDED_CHECKS`).
+const CHECKS: &str = "all";
+const EXCLUDED_CHECKS: &str = "positive_data_acceptance";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_answers_as_its_openapi_document_says() {
+    let root = workspace_root();
+    let bin = root.join(SCHEMATHESIS);
+    assert!(
+        bin.exists(),
+        "{} is missing: `make e2e-test` (or `make test`) installs schemathesis into .venv/schemathesis",
+        bin.display()
+    );
+    let t = spawn_stack().await;
+    // A customer has written in, so the conversation and message reads have something to
+    // answer (and links to follow) besides 404.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let webhook = text_message_webhook(
+        PHONE_NUMBER_ID,
+        "15559990000",
+        "wamid.SCHEMA1",
+        now,
+        "hello",
+    );
+    let body = serde_json::to_vec(&webhook).expect("json");
+    assert_eq!(t.post_signed(&body).await, 200);
+    t.first_conversation().await;
+    let token = t.access_token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let operator_key = t.operator_key().await;
+
+    let out_dir = root.join("target").join("schemathesis");
+    std::fs::create_dir_all(&out_dir).expect("target/schemathesis can be created");
+    let deadline = Instant::now() + TIME_LIMIT;
+    // The tenant's routes as its admin, then the operator's with the operator key: a
+    // suspension the second run may cause cannot turn the first run's answers into 403s.
+    let tenant = run(
+        &bin,
+        &t,
+        &out_dir,
+        "tenant",
+        &token,
+        "--exclude-path-regex",
+        deadline,
+    )
+    .await;
+    let operator = run(
+        &bin,
+        &t,
+        &out_dir,
+        "operator",
+        &operator_key,
+        "--include-path-regex",
+        deadline,
+    )
+    .await;
+    let failed: Vec<String> = [tenant, operator].into_iter().flatten().collect();
+    assert!(
+        failed.is_empty(),
+        "schemathesis found answers the API description does not allow (seed {SEED}):\n{}",
+        failed.join("\n")
+    );
+}
+
+/// One schemathesis run over the operations whose path `filter` (include or exclude) selects
+/// by `^/operator/`, sending `bearer`. `Some(output)` when it failed.
+async fn run(
+    bin: &Path,
+    t: &TestStack,
+    out_dir: &Path,
+    name: &str,
+    bearer: &str,
+    filter: &str,
+    deadline: Instant,
+) -> Option<String> {
+    let log = out_dir.join(format!("{name}.txt"));
+    let (stdout, stderr) = std::fs::File::create(&log)
+        .and_then(|f| Ok((f.try_clone()?, f)))
+        .expect("the schemathesis log can be written");
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(bin)
+        .arg("run")
+        .arg(format!("{}/v1/openapi.json", t.base()))
+        .args(["--url", t.base()])
+        .args([filter, "^/operator/"])
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {bearer}"))
+        // Only the credentials given: a generated API key or cookie would be tried first and
+        // turn every request into a 401.
+        .args(["--generation-with-security-parameters", "false"])
+        .args(["--checks", CHECKS, "--exclude-checks", EXCLUDED_CHECKS])
+        .args(["--phases", "examples,coverage,fuzzing,stateful"])
+        .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
+        // One worker: the same order every run, and Python 3.11's `ast` is not safe to use from
+        // two threads at once (hypothesis parses lambdas; "AST constructor recursion depth
+        // mismatch").
+        .args(["--workers", "1", "--request-timeout", "20"])
+        // Nothing kept between runs: the seed alone decides what is generated.
+        .args(["--generation-database", "none"])
+        .args(["--no-color", "--report", "junit", "--report-dir"])
+        .arg(out_dir)
+        .current_dir(out_dir)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("schemathesis starts");
+    let left = deadline.saturating_duration_since(Instant::now());
+    let status = match tokio::time::timeout(left, child.wait()).await {
+        Ok(status) => status.expect("schemathesis runs"),
+        Err(_) => {
+            let _ = child.kill().await;
+            panic!(
+                "schemathesis ({name}) did not finish within {TIME_LIMIT:?} in all; its output so far:\n{}",
+                read(&log)
+            );
+        }
+    };
+    eprintln!(
+        "schemathesis ({name}) ran {:.0?}: {status}; output in {}",
+        started.elapsed(),
+        log.display()
+    );
+    (!status.success()).then(|| format!("--- {name} ({status}) ---\n{}", read(&log)))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| format!("({} unreadable: {e})", path.display()))
+}
