@@ -86,6 +86,8 @@ async fn new_key(t: &TestStack, admin: &str, scopes: &[&str]) -> (String, String
     )
 }
 
+const UNCONNECTED_NUMBER: &str = "100000000000009";
+
 fn concrete(path: &str, f: &Fixture, key_id: &str) -> String {
     let id = if path.starts_with("/v1/conversations") {
         &f.conversation
@@ -99,6 +101,8 @@ fn concrete(path: &str, f: &Fixture, key_id: &str) -> String {
         "unused"
     };
     path.replace("{id}", id)
+        // A number no one connected: an allowed DELETE must not disconnect the tenant's own.
+        .replace("{phone_number_id}", UNCONNECTED_NUMBER)
 }
 
 /// A body that gets past authorization; validation may still refuse it (422), which proves
@@ -207,7 +211,7 @@ async fn every_route_answers_every_caller_as_declared() {
             "{} {path} as another tenant: {status} {answer}",
             rule.method
         );
-        if rule.path.contains("{id}") {
+        if rule.path.contains("{id}") || rule.path.contains("{phone_number_id}") {
             assert_eq!(status, 404, "{what}");
         } else {
             assert!(status.as_u16() < 500, "{what}");
@@ -218,6 +222,23 @@ async fn every_route_answers_every_caller_as_declared() {
         }
         assert!(!text.contains("acme.example"), "{what}");
     }
+    // Nor can it disconnect the other tenant's number.
+    let (status, _, answer) = t
+        .call(
+            Method::DELETE,
+            &format!("/v1/channels/whatsapp/{PHONE_NUMBER_ID}"),
+            Auth::Bearer(&foreign),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    let (_, _, channels) = t
+        .call(Method::GET, "/v1/channels", Auth::Bearer(&admin), None)
+        .await;
+    assert_eq!(
+        channels["channels"][0]["phone_number_id"], PHONE_NUMBER_ID,
+        "{channels}"
+    );
     // Ids in bodies are checked too: a reply into the other tenant's conversation is answered
     // exactly as one into a conversation that does not exist.
     let reply = |conversation: &str| json!({"conversation_id": conversation, "type": "text", "text": {"body": "hi"}});

@@ -89,6 +89,17 @@ async fn a_phone_number_moved_to_another_tenant_serves_only_its_new_owner() {
     switchboard_dev::seed::seed_tenant(store, "globex", "Globex", GLOBEX_KEY)
         .await
         .expect("second tenant seeded");
+    // Globex sends with its own token for the WABA once the number is its.
+    switchboard_platform::business_token::store_business_token(
+        store,
+        &t.stack.vault,
+        &globex,
+        switchboard_e2e::WABA_ID,
+        &switchboard_domain::Secret::new(switchboard_e2e::ACCESS_TOKEN),
+        t.stack.clock.now(),
+    )
+    .await
+    .expect("globex's token sealed");
 
     // Before the move: the customer talks to acme (and acme's route gets cached by inbound).
     customer_writes(&t, "wamid.ownership.before", "hello acme").await;

@@ -396,7 +396,14 @@ async fn every_function_environment_resolves_to_the_created_resources() {
                 "ACCESS_TOKEN_SECRET_ID",
                 "OPERATOR_SECRET_ID",
                 "CONSOLE_ORIGINS",
+                // Embedded Signup: the app id codes are exchanged with, the token vault's key.
+                "META_APP_ID",
+                "TOKEN_KEY_ID",
             ]);
+        }
+        if function == "OutboundFunction" {
+            // Opens each tenant's own token for its sends.
+            expected.push("TOKEN_KEY_ID");
         }
         expected.sort_unstable();
         assert_eq!(names, expected, "{function}");

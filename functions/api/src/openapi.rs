@@ -120,7 +120,8 @@ Credentials: a person signs in with `POST /v1/auth/login` and sends the access t
 `__Host-sb_session`, with the CSRF token repeated in `X-CSRF-Token` on unsafe requests). A \
 business's server sends an API key (`sk_…`) as a bearer token or in `X-API-Key`. Which of \
 these an operation takes, and which role or key scope it needs, its `security` and \
-description say."
+description say. A method a path does not list is answered 405 \
+(`/problems/method-not-allowed`) with an `Allow` header."
     )
 }
 
@@ -199,8 +200,11 @@ fn security_schemes() -> Value {
         "bearer": {
             "type": "http",
             "scheme": "bearer",
-            "description": "An access token from `POST /v1/auth/login` or `/v1/auth/refresh` \
-                            (a JWT, valid 15 minutes), or an API key (`sk_…`).",
+            "description": format!(
+                "An access token from `POST /v1/auth/login` or `/v1/auth/refresh` (a JWT, valid \
+                 {} minutes), or an API key (`sk_…`).",
+                crate::tokens::ACCESS_TOKEN_TTL.whole_minutes()
+            ),
         },
         "apiKey": {
             "type": "apiKey",
@@ -1034,9 +1038,13 @@ fn operations() -> Vec<Op> {
             "logIn",
             "Sign in",
             json!({
-                "description": "A wrong password and an unknown address get the same 401. After 10 \
-                                failures for an address (50 from one source) within an hour, \
-                                attempts wait: 429 with Retry-After.",
+                "description": format!(
+                    "A wrong password and an unknown address get the same 401. After {} \
+                     failures for an address ({} from one source) within an hour, attempts \
+                     wait: 429 with Retry-After.",
+                    crate::login_limits::EMAIL_FREE_FAILURES,
+                    crate::login_limits::SOURCE_FREE_FAILURES,
+                ),
                 "requestBody": body("Login"),
                 "responses": answers(&[(200, json!({
                     "description": "Signed in.",
@@ -1591,6 +1599,30 @@ mod tests {
                     "{method} {path}: a body can be too large (413), nothing else can"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_link_leads_to_an_operation() {
+        let doc = document();
+        let mut ids = BTreeSet::new();
+        let mut links = Vec::new();
+        for (method, path) in documented(&doc) {
+            let spec = &doc["paths"][&path][method.to_lowercase()];
+            ids.insert(spec["operationId"].as_str().unwrap_or_default().to_owned());
+            for (status, response) in spec["responses"].as_object().into_iter().flatten() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    let target = link["operationId"].as_str().unwrap_or_default().to_owned();
+                    links.push((format!("{method} {path} {status} {name}"), target));
+                }
+            }
+        }
+        assert!(!links.is_empty());
+        for (from, target) in links {
+            assert!(
+                ids.contains(&target),
+                "{from} leads to unknown operation {target:?}"
+            );
         }
     }
 
