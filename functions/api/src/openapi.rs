@@ -645,7 +645,15 @@ fn schemas() -> Value {
             "at": time(),
         })),
         "Suspend": object(&["reason"], json!({ "reason": reason() })),
-        "Resume": object(&[], json!({ "reason": nullable(reason()) })),
+        "Resume": object(&[], json!({
+            "reason": {
+                "type": "string",
+                "nullable": true,
+                "maxLength": crate::operator::MAX_REASON_CHARS,
+                "pattern": "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$",
+                "description": "For the audit log; absent, null or blank: none.",
+            },
+        })),
         }),
     ])
 }
