@@ -8,7 +8,8 @@
 # BENCH_PAIRS times (default 5): each Rust run is compared with the pywa run right after it,
 # and the verdict uses the median of those pairwise ratios. BENCH_SECONDS (default 3) is the
 # measuring time of each run. Also the token vault's opens per second with and without its
-# data-key cache, against moto (skipped when the moto venv is missing).
+# data-key cache, and sign-in latency through the local stack (bcrypt cost 12), both against
+# moto (skipped when the moto venv is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 mkdir -p "$out"
-rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/report.json
+rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/report.json
 
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
@@ -52,6 +53,19 @@ else
   vault_status="skipped: moto is not installed (make .venv/moto/.installed)"
 fi
 
+# Sign-in latency: right password, wrong password, unknown address, through the whole local
+# stack (local/runner/benches/login.rs). The failures must cost what a success costs.
+login_status="measured"
+if [ -x .venv/moto/bin/python ]; then
+  echo "Sign-in latency through the local stack (against moto)..."
+  if ! scripts/with-moto.sh cargo bench -q -p switchboard-dev --bench login -- \
+      --json "$PWD/$out/login.json" > "$out/login.log" 2>&1; then
+    login_status="failed (see $out/login.log)"
+  fi
+else
+  login_status="skipped: moto is not installed (make .venv/moto/.installed)"
+fi
+
 echo "Building the webhook bootstrap (release)..."
 bootstrap=target/release/webhook
 size_status="built"
@@ -61,7 +75,7 @@ if ! cargo build -q --release -p switchboard-webhook --bin webhook > "$out/webho
 fi
 
 OUT="$out" PAIRS="$pairs" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_target_mb" \
-  BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" python3 - <<'PY'
+  BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" LOGIN_STATUS="$login_status" python3 - <<'PY'
 import json, os, shutil, statistics, subprocess, tempfile
 
 out = os.environ["OUT"]
@@ -131,6 +145,17 @@ if os.path.exists(f"{out}/vault.json"):
     with open(f"{out}/vault.json") as f:
         vault.update(json.load(f))
 report["token_vault"] = vault
+login = {"status": os.environ["LOGIN_STATUS"]}
+if os.path.exists(f"{out}/login.json"):
+    with open(f"{out}/login.json") as f:
+        login.update(json.load(f))
+    # A sign-in should answer within half a second at bcrypt cost 12, and a failed one must
+    # take as long as a good one (within 20%), or timing tells which addresses have accounts.
+    login["p50_target_ms"] = 500
+    login["p50_met"] = login["ok_p50_ms"] <= 500
+    login["timing_ratio_target"] = [0.8, 1.25]
+    login["timing_met"] = all(0.8 <= login[k] <= 1.25 for k in ("unknown_to_ok_ratio", "wrong_to_ok_ratio"))
+report["login"] = login
 with open(f"{out}/report.json", "w") as f:
     json.dump(report, f, indent=2)
 
@@ -164,5 +189,14 @@ if "ratio" in vault:
     print(f"  {'ratio':<28}{vault['ratio']:>11,.0f}x")
 else:
     print(f"Token vault: {vault['status']}")
+if "ok_p50_ms" in login:
+    print(f"Sign-in through the local stack, bcrypt cost {login['bcrypt_cost']}, {login['logins']} of each kind")
+    print(f"  {'right password p50 / p95':<28}{login['ok_p50_ms']:>8.0f} / {login['ok_p95_ms']:.0f} ms   "
+          f"target p50 <= 500 ms: {met(login['p50_met'])}")
+    print(f"  {'unknown address / right':<28}{login['unknown_to_ok_ratio']:>11.2f}x   "
+          f"{'wrong password / right':<24}{login['wrong_to_ok_ratio']:.2f}x   "
+          f"target 0.8-1.25x: {met(login['timing_met'])}")
+else:
+    print(f"Sign-in latency: {login['status']}")
 print(f"Report: {out}/report.json")
 PY

@@ -11,8 +11,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use switchboard_e2e::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, PHONE_NUMBER_ID, TestStack, spawn_stack, text_message_webhook,
-    workspace_root,
+    ADMIN_EMAIL, ADMIN_PASSWORD, PHONE_NUMBER_ID, spawn_stack, text_message_webhook, workspace_root,
 };
 
 const SCHEMATHESIS: &str = ".venv/schemathesis/bin/schemathesis";
@@ -57,33 +56,25 @@ async fn the_api_answers_as_its_openapi_document_says() {
 
     let out_dir = root.join("target").join("schemathesis");
     std::fs::create_dir_all(&out_dir).expect("target/schemathesis can be created");
-    let deadline = Instant::now() + TIME_LIMIT;
+    let run = Runner {
+        bin: &bin,
+        base: t.base(),
+        out_dir: &out_dir,
+        deadline: Instant::now() + TIME_LIMIT,
+    };
     // The tenant's routes as its admin, then the operator's with the operator key: a
     // suspension the second run may cause cannot turn the first run's answers into 403s.
-    let tenant = run(
-        &bin,
-        &t,
-        &out_dir,
-        "tenant",
-        &token,
-        "--exclude-path-regex",
-        "",
-        deadline,
-    )
-    .await;
-    let operator = run(
-        &bin,
-        &t,
-        &out_dir,
-        "operator",
-        &operator_key,
-        "--include-path-regex",
-        // Generated tenant ids name no tenant, so every answer would be a 404: the operator
-        // acts on the demo tenant, and its 200s are checked too.
-        "[[operations]]\ninclude-path-regex = \"^/operator/tenants/\"\nparameters = { \"path.id\" = \"acme\" }\n",
-        deadline,
-    )
-    .await;
+    let tenant = run.run("tenant", &token, "--exclude-path-regex", "").await;
+    let operator = run
+        .run(
+            "operator",
+            &operator_key,
+            "--include-path-regex",
+            // Generated tenant ids name no tenant, so every answer would be a 404: the
+            // operator acts on the demo tenant, and its 200s are checked too.
+            "[[operations]]\ninclude-path-regex = \"^/operator/tenants/\"\nparameters = { \"path.id\" = \"acme\" }\n",
+        )
+        .await;
     let failed: Vec<String> = [tenant, operator].into_iter().flatten().collect();
     assert!(
         failed.is_empty(),
@@ -92,73 +83,76 @@ async fn the_api_answers_as_its_openapi_document_says() {
     );
 }
 
-/// One schemathesis run over the operations whose path `filter` (include or exclude) selects
-/// by `^/operator/`, sending `bearer`, with `config` as its schemathesis.toml. `Some(output)`
-/// when it failed.
-async fn run(
-    bin: &Path,
-    t: &TestStack,
-    out_dir: &Path,
-    name: &str,
-    bearer: &str,
-    filter: &str,
-    config: &str,
+/// What every schemathesis run shares: the program, the API, where output goes, and when
+/// time is up for all of them.
+struct Runner<'a> {
+    bin: &'a Path,
+    base: &'a str,
+    out_dir: &'a Path,
     deadline: Instant,
-) -> Option<String> {
-    let log = out_dir.join(format!("{name}.txt"));
-    let config_file = out_dir.join(format!("{name}.toml"));
-    std::fs::write(&config_file, config).expect("the schemathesis config can be written");
-    let (stdout, stderr) = std::fs::File::create(&log)
-        .and_then(|f| Ok((f.try_clone()?, f)))
-        .expect("the schemathesis log can be written");
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(bin)
-        .arg("--config-file")
-        .arg(&config_file)
-        .arg("run")
-        .arg(format!("{}/v1/openapi.json", t.base()))
-        .args(["--url", t.base()])
-        .args([filter, "^/operator/"])
-        .arg("--header")
-        .arg(format!("Authorization: Bearer {bearer}"))
-        // Only the credentials given: a generated API key or cookie would be tried first and
-        // turn every request into a 401.
-        .args(["--generation-with-security-parameters", "false"])
-        .args(["--checks", CHECKS, "--exclude-checks", EXCLUDED_CHECKS])
-        .args(["--phases", "examples,coverage,fuzzing,stateful"])
-        .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
-        // One worker: the same order every run, and Python 3.11's `ast` is not safe to use from
-        // two threads at once (hypothesis parses lambdas; "AST constructor recursion depth
-        // mismatch").
-        .args(["--workers", "1", "--request-timeout", "20"])
-        // Nothing kept between runs: the seed alone decides what is generated.
-        .args(["--generation-database", "none"])
-        .args(["--no-color", "--report", "junit", "--report-junit-path"])
-        .arg(out_dir.join(format!("{name}.xml")))
-        .current_dir(out_dir)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("schemathesis starts");
-    let left = deadline.saturating_duration_since(Instant::now());
-    let status = match tokio::time::timeout(left, child.wait()).await {
-        Ok(status) => status.expect("schemathesis runs"),
-        Err(_) => {
-            let _ = child.kill().await;
-            panic!(
-                "schemathesis ({name}) did not finish within {TIME_LIMIT:?} in all; its output so far:\n{}",
-                read(&log)
-            );
-        }
-    };
-    eprintln!(
-        "schemathesis ({name}) ran {:.0?}: {status}; output in {}",
-        started.elapsed(),
-        log.display()
-    );
-    (!status.success()).then(|| format!("--- {name} ({status}) ---\n{}", read(&log)))
+}
+
+impl Runner<'_> {
+    /// One run over the operations whose path `filter` (include or exclude) selects by
+    /// `^/operator/`, sending `bearer`, with `config` as its schemathesis.toml. `Some(output)`
+    /// when it failed.
+    async fn run(&self, name: &str, bearer: &str, filter: &str, config: &str) -> Option<String> {
+        let (bin, base, out_dir, deadline) = (self.bin, self.base, self.out_dir, self.deadline);
+        let log = out_dir.join(format!("{name}.txt"));
+        let config_file = out_dir.join(format!("{name}.toml"));
+        std::fs::write(&config_file, config).expect("the schemathesis config can be written");
+        let (stdout, stderr) = std::fs::File::create(&log)
+            .and_then(|f| Ok((f.try_clone()?, f)))
+            .expect("the schemathesis log can be written");
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(bin)
+            .arg("--config-file")
+            .arg(&config_file)
+            .arg("run")
+            .arg(format!("{base}/v1/openapi.json"))
+            .args(["--url", base])
+            .args([filter, "^/operator/"])
+            .arg("--header")
+            .arg(format!("Authorization: Bearer {bearer}"))
+            // Only the credentials given: a generated API key or cookie would be tried first
+            // and turn every request into a 401.
+            .args(["--generation-with-security-parameters", "false"])
+            .args(["--checks", CHECKS, "--exclude-checks", EXCLUDED_CHECKS])
+            .args(["--phases", "examples,coverage,fuzzing,stateful"])
+            .args(["--max-examples", MAX_EXAMPLES, "--seed", SEED])
+            // One worker: the same order every run, and Python 3.11's `ast` is not safe to use
+            // from two threads at once (hypothesis parses lambdas; "AST constructor recursion
+            // depth mismatch").
+            .args(["--workers", "1", "--request-timeout", "20"])
+            // Nothing kept between runs: the seed alone decides what is generated.
+            .args(["--generation-database", "none"])
+            .args(["--no-color", "--report", "junit", "--report-junit-path"])
+            .arg(out_dir.join(format!("{name}.xml")))
+            .current_dir(out_dir)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("schemathesis starts");
+        let left = deadline.saturating_duration_since(Instant::now());
+        let status = match tokio::time::timeout(left, child.wait()).await {
+            Ok(status) => status.expect("schemathesis runs"),
+            Err(_) => {
+                let _ = child.kill().await;
+                panic!(
+                    "schemathesis ({name}) did not finish within {TIME_LIMIT:?} in all; its output so far:\n{}",
+                    read(&log)
+                );
+            }
+        };
+        eprintln!(
+            "schemathesis ({name}) ran {:.0?}: {status}; output in {}",
+            started.elapsed(),
+            log.display()
+        );
+        (!status.success()).then(|| format!("--- {name} ({status}) ---\n{}", read(&log)))
+    }
 }
 
 fn read(path: &Path) -> String {
