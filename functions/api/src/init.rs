@@ -1,12 +1,12 @@
 //! Builds the function's state once per container; the Lambda main and the dev runner share it.
 
 use crate::{AccessTokens, ApiState, AuditLog, MetaApp};
-use std::time::Duration;
-use switchboard_meta::graph::GraphClient;
-use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use aws_config::SdkConfig;
 use std::sync::Arc;
+use std::time::Duration;
 use switchboard_domain::{Secret, SystemClock};
+use switchboard_meta::graph::GraphClient;
+use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_platform::{Config, queue::Queue};
 use switchboard_store::{CursorCodec, IdempotencyStore, Store, WeakCursorKey};
 
@@ -89,8 +89,8 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<ApiState>, Ini
         .token_key_id
         .as_deref()
         .ok_or(InitError::MissingTokenKey)?;
-    let meta = switchboard_platform::secrets::load_meta_secrets(&secrets, &config.meta_secret_id)
-        .await?;
+    let meta =
+        switchboard_platform::secrets::load_meta_secrets(&secrets, &config.meta_secret_id).await?;
     let meta_app = config.meta_app_id.clone().map(|app_id| MetaApp {
         app_id,
         app_secret: meta.app_secret,

@@ -11,8 +11,8 @@
 //! reported failed so SQS delivers it again after the visibility timeout and it goes on from
 //! where it stopped (applied records are gone by then).
 
-use crate::apply::{Applied, ApplyError, apply_event};
 use crate::InboundState;
+use crate::apply::{Applied, ApplyError, apply_event};
 use switchboard_meta::webhook::WebhookEvent;
 
 /// Kept events read per page.

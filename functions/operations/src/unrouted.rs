@@ -35,16 +35,18 @@ pub(crate) async fn replay(
     let page = i32::try_from(limit).unwrap_or(switchboard_store::MAX_PAGE_SIZE);
     let now = state.intake.clock.now();
 
-    let tenant_id = routed_tenant(state, phone_number_id).await?.ok_or_else(|| {
-        OpError::new(
-            ErrorKind::NotRouted,
-            format!(
-                "no tenant holds {phone_number_id}: onboard it first \
+    let tenant_id = routed_tenant(state, phone_number_id)
+        .await?
+        .ok_or_else(|| {
+            OpError::new(
+                ErrorKind::NotRouted,
+                format!(
+                    "no tenant holds {phone_number_id}: onboard it first \
                  (replayed now, its events would only be kept as unrouted again)"
-            ),
-            false,
-        )
-    })?;
+                ),
+                false,
+            )
+        })?;
 
     let kept = state
         .store
@@ -117,20 +119,22 @@ async fn routed_tenant(
     state: &OperationsState,
     route_key: &str,
 ) -> Result<Option<switchboard_domain::TenantId>, OpError> {
-    Ok(match route_key.strip_prefix(switchboard_store::WABA_ROUTE_KEY_PREFIX) {
-        Some(waba_id) => state
-            .store
-            .find_waba_route(waba_id)
-            .await
-            .map_err(store_error)?
-            .map(|r| r.tenant_id),
-        None => state
-            .store
-            .find_phone_route(&PhoneNumberId::from(route_key))
-            .await
-            .map_err(store_error)?
-            .map(|r| r.tenant_id),
-    })
+    Ok(
+        match route_key.strip_prefix(switchboard_store::WABA_ROUTE_KEY_PREFIX) {
+            Some(waba_id) => state
+                .store
+                .find_waba_route(waba_id)
+                .await
+                .map_err(store_error)?
+                .map(|r| r.tenant_id),
+            None => state
+                .store
+                .find_phone_route(&PhoneNumberId::from(route_key))
+                .await
+                .map_err(store_error)?
+                .map(|r| r.tenant_id),
+        },
+    )
 }
 
 /// Whether records other than the ones left in place (`left`) are still kept for the number.

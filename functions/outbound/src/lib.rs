@@ -18,8 +18,8 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use switchboard_domain::policy::PolicyGate;
 use switchboard_domain::Clock;
+use switchboard_domain::policy::PolicyGate;
 use switchboard_meta::graph::GraphClient;
 use switchboard_platform::queue::Queue;
 use switchboard_platform::token_vault::TokenVault;

@@ -354,7 +354,10 @@ async fn gate_and_send(
                 DeliveryError {
                     code: 0,
                     title: Some(NO_TOKEN_TITLE.into()),
-                    details: Some("the stored business token cannot be opened; connect the number again".into()),
+                    details: Some(
+                        "the stored business token cannot be opened; connect the number again"
+                            .into(),
+                    ),
                 },
                 SendOutcome::Failed { code: 0 },
             ));

@@ -5,8 +5,8 @@
 use crate::settings::DemoTenant;
 use anyhow::Context;
 use switchboard_api::secret_digest;
-use switchboard_domain::{ApiKeyId, PhoneNumberId, Role, Scope, TenantId, UserId};
 use switchboard_domain::Secret;
+use switchboard_domain::{ApiKeyId, PhoneNumberId, Role, Scope, TenantId, UserId};
 use switchboard_platform::business_token::store_business_token;
 use switchboard_platform::token_vault::TokenVault;
 use switchboard_store::{

@@ -56,7 +56,7 @@ pub use session::SessionRecord;
 pub use status::{DeliveryError, PENDING_STATUS_RETENTION, StatusApplied, StatusChange};
 pub use store::Store;
 pub use tenant::{Suspension, Tenant};
-pub use throttle::{FailureCount, ThrottleKind};
 pub use tenant_event::TenantEvent;
+pub use throttle::{FailureCount, ThrottleKind};
 pub use unrouted::{UNROUTED_RETENTION, UnroutedEvent, WABA_ROUTE_KEY_PREFIX, waba_route_key};
 pub use user::{EmailClaim, UserChange, UserRecord, UserStatus, email_digest, normalize_email};

@@ -78,9 +78,15 @@ impl Store {
             .unwrap_or_default()
             .iter()
             .map(|item| TenantEvent {
-                event_key: crate::item::string_attribute(item, "event_key").unwrap_or_default().to_owned(),
-                field: crate::item::string_attribute(item, "field").unwrap_or_default().to_owned(),
-                raw_json: crate::item::string_attribute(item, "raw_json").unwrap_or_default().to_owned(),
+                event_key: crate::item::string_attribute(item, "event_key")
+                    .unwrap_or_default()
+                    .to_owned(),
+                field: crate::item::string_attribute(item, "field")
+                    .unwrap_or_default()
+                    .to_owned(),
+                raw_json: crate::item::string_attribute(item, "raw_json")
+                    .unwrap_or_default()
+                    .to_owned(),
             })
             .collect())
     }
