@@ -1,8 +1,10 @@
 //! `POST /v1/messages` bodies through the API's public router, exactly as a client's request
-//! would go: any bytes as the body of an authenticated request. The body model and its
-//! validation are private to the api crate; the router is not. The store answers every call
-//! with nothing (no such conversation, no phone route), in process, so no body is ever sent,
-//! and every answer must be a client error in problem+json: never a panic, never a 5xx.
+//! would go: any bytes as the body of a request authenticated with an API key. The body model
+//! and its validation are private to the api crate; the router is not. AWS answers in process:
+//! DynamoDB knows the key (an active key of `tenant-fuzz` with the `messages:send` scope) and
+//! nothing else (no suspension, no such conversation, no phone route), so no body is ever
+//! stored or sent, and every answer must be a client error in problem+json: never a panic,
+//! never a 5xx.
 
 #![no_main]
 
@@ -15,22 +17,75 @@ use aws_smithy_types::body::SdkBody;
 use axum::body::Body;
 use http::{Request, header};
 use libfuzzer_sys::fuzz_target;
-use std::sync::{Arc, LazyLock};
-use switchboard_api::{ApiState, Authenticator, Caller, Problem};
-use switchboard_domain::{FixedClock, Secret, TenantId};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, LazyLock, Mutex};
+use switchboard_api::{AccessTokens, ApiState, AuditLog, OperatorKey};
+use switchboard_domain::{ApiKeyId, Clock, FixedClock, Scope, Secret, TenantId};
+use switchboard_meta::graph::GraphClient;
 use switchboard_platform::queue::Queue;
-use switchboard_store::{CursorCodec, IdempotencyStore, Store};
+use switchboard_platform::token_vault::{CacheLimits, TokenVault};
+use switchboard_store::{ApiKeyRecord, CursorCodec, IdempotencyStore, Store};
 use time::macros::datetime;
 use tower::ServiceExt;
 
-/// Every AWS call answers 200 `{}`: for DynamoDB's GetItem, no item.
-#[derive(Debug, Clone)]
-struct Nothing;
+/// The key every request presents; the fake DynamoDB knows it by its SHA-256, as the API
+/// looks it up.
+const API_KEY: &str = "sk_live_fuzz0123456789abcdefghijklmnopqrstuvwxyzAB";
+const TENANT: &str = "tenant-fuzz";
+const TABLE: &str = "fuzz";
 
-impl HttpConnector for Nothing {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        let mut response =
-            HttpResponse::new(200.try_into().expect("a status"), SdkBody::from("{}"));
+/// `APIKEY#<lowercase hex SHA-256 of the key>`: the partition key of the key's item.
+fn api_key_pk() -> String {
+    let hash: String = Sha256::digest(API_KEY.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("APIKEY#{hash}")
+}
+
+/// AWS over HTTP, in process. A DynamoDB GetItem whose `Key.pk.S` is `item`'s key answers
+/// `item`; every other call (GetItem of anything else, the key's `last_used_at` update, the
+/// audit log's writes, SQS, KMS) answers 200 `{}`: for a GetItem, no item. When `recorder` is
+/// set, the `Item` of every PutItem is also kept there.
+#[derive(Debug, Clone, Default)]
+struct FakeAws {
+    item: Option<Arc<(String, Value)>>,
+    recorder: Option<Arc<Mutex<Vec<Value>>>>,
+}
+
+impl FakeAws {
+    fn answer(&self, request: &HttpRequest) -> String {
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        let body: Value = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(Value::Null);
+        if target == "DynamoDB_20120810.PutItem"
+            && let Some(recorder) = &self.recorder
+        {
+            recorder
+                .lock()
+                .expect("not poisoned")
+                .push(body["Item"].clone());
+        }
+        if target == "DynamoDB_20120810.GetItem"
+            && let Some(item) = &self.item
+            && body["Key"]["pk"]["S"].as_str() == Some(item.0.as_str())
+        {
+            return json!({ "Item": item.1 }).to_string();
+        }
+        "{}".to_owned()
+    }
+}
+
+impl HttpConnector for FakeAws {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let mut response = HttpResponse::new(
+            200.try_into().expect("a status"),
+            SdkBody::from(self.answer(&request)),
+        );
         response
             .headers_mut()
             .insert("content-type", "application/x-amz-json-1.0");
@@ -38,7 +93,7 @@ impl HttpConnector for Nothing {
     }
 }
 
-impl HttpClient for Nothing {
+impl HttpClient for FakeAws {
     fn http_connector(
         &self,
         _settings: &HttpConnectorSettings,
@@ -48,40 +103,78 @@ impl HttpClient for Nothing {
     }
 }
 
-/// Every key belongs to one tenant.
-struct Anyone;
-
-#[async_trait::async_trait]
-impl Authenticator for Anyone {
-    async fn authenticate(&self, _api_key: &str) -> Result<Option<Caller>, Problem> {
-        Ok(Some(Caller {
-            tenant: TenantId::new("tenant-fuzz"),
-        }))
-    }
-}
-
-fn dynamodb() -> aws_sdk_dynamodb::Client {
+fn dynamodb(aws: &FakeAws) -> aws_sdk_dynamodb::Client {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "fuzz"))
         .endpoint_url("http://dynamodb.invalid")
-        .http_client(Nothing)
+        .http_client(aws.clone())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-fn sqs() -> aws_sdk_sqs::Client {
+fn sqs(aws: &FakeAws) -> aws_sdk_sqs::Client {
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "fuzz"))
         .endpoint_url("http://sqs.invalid")
-        .http_client(Nothing)
+        .http_client(aws.clone())
         .build();
     aws_sdk_sqs::Client::from_conf(config)
+}
+
+fn kms(aws: &FakeAws) -> aws_sdk_kms::Client {
+    use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "fuzz"))
+        .endpoint_url("http://kms.invalid")
+        .http_client(aws.clone())
+        .build();
+    aws_sdk_kms::Client::from_conf(config)
+}
+
+/// The key's item exactly as the store writes it: `put_api_key` on a recording fake, its
+/// PutItem's `Item` kept. The store's item helpers are private to it; this is their output
+/// through its public API, so the item follows `ApiKeyRecord`'s serialization wherever it goes.
+fn api_key_item() -> Value {
+    let recorder = Arc::new(Mutex::new(Vec::new()));
+    let aws = FakeAws {
+        item: None,
+        recorder: Some(Arc::clone(&recorder)),
+    };
+    let record = ApiKeyRecord {
+        key_hash: api_key_pk()
+            .strip_prefix("APIKEY#")
+            .expect("a prefix")
+            .to_owned(),
+        id: ApiKeyId::new("key_fuzz"),
+        tenant_id: TenantId::new(TENANT),
+        name: "fuzz".to_owned(),
+        scopes: vec![Scope::MessagesSend],
+        prefix: API_KEY[..12].to_owned(),
+        created_by: None,
+        created_at: datetime!(2026-10-01 09:00 UTC),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    RUNTIME
+        .block_on(Store::new(dynamodb(&aws), TABLE).put_api_key(&record))
+        .expect("the fake accepts every write");
+    let mut items = recorder.lock().expect("not poisoned");
+    assert_eq!(items.len(), 1, "put_api_key is one PutItem");
+    let item = items.pop().expect("one item");
+    assert_eq!(
+        item["pk"]["S"].as_str(),
+        Some(api_key_pk().as_str()),
+        "the store keys API keys by the SHA-256 of the key: {item}"
+    );
+    item
 }
 
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
@@ -92,12 +185,32 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 static ROUTER: LazyLock<axum::Router> = LazyLock::new(|| {
+    let aws = FakeAws {
+        item: Some(Arc::new((api_key_pk(), api_key_item()))),
+        recorder: None,
+    };
+    let store = Store::new(dynamodb(&aws), TABLE);
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock::at(datetime!(2026-11-01 10:00 UTC)));
+    let http = reqwest::Client::builder().build().expect("an HTTP client");
     let state = ApiState {
-        store: Store::new(dynamodb(), "fuzz"),
-        idempotency: IdempotencyStore::new(dynamodb(), "fuzz"),
-        outbound_queue: Queue::new(sqs(), "http://sqs.invalid/000000000000/outbound.fifo"),
-        auth: Arc::new(Anyone),
-        clock: Arc::new(FixedClock::at(datetime!(2026-11-01 10:00 UTC))),
+        audit: AuditLog::new(store.clone(), Arc::clone(&clock)),
+        idempotency: IdempotencyStore::new(dynamodb(&aws), TABLE),
+        store,
+        outbound_queue: Queue::new(sqs(&aws), "http://sqs.invalid/000000000000/outbound.fifo"),
+        inbound_queue: Queue::new(sqs(&aws), "http://sqs.invalid/000000000000/inbound.fifo"),
+        graph: GraphClient::new(http, "http://graph.invalid", "v23.0"),
+        vault: TokenVault::new(kms(&aws), "alias/fuzz", CacheLimits::default()),
+        meta_app: None,
+        access_tokens: AccessTokens::new(&Secret::new(
+            "fuzz-access-token-signing-secret-0123456789",
+        ))
+        .expect("long enough"),
+        operator_key: Some(
+            OperatorKey::new(&Secret::new("fuzz-operator-key-0123456789abcdefghij"))
+                .expect("long enough"),
+        ),
+        console_origins: vec!["https://console.invalid".to_owned()],
+        clock,
         cursors: CursorCodec::new(
             &Secret::new("fuzz-cursor-signing-secret-0123456789abcdef"),
             CursorCodec::DEFAULT_TTL,
@@ -109,7 +222,7 @@ static ROUTER: LazyLock<axum::Router> = LazyLock::new(|| {
 
 fn post(body: &[u8]) -> (http::StatusCode, Option<http::HeaderValue>, Vec<u8>) {
     let request = Request::post("/v1/messages")
-        .header(header::AUTHORIZATION, "Bearer sk_fuzz")
+        .header(header::AUTHORIZATION, format!("Bearer {API_KEY}"))
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_vec()))
         .expect("a request");
@@ -126,14 +239,22 @@ fn post(body: &[u8]) -> (http::StatusCode, Option<http::HeaderValue>, Vec<u8>) {
 
 fuzz_target!(
     init: {
-        // The harness reaches the end of validation: a valid send is refused only because
-        // the (empty) store has no route for the number.
+        // The harness is authenticated and reaches the end of validation: a valid send is
+        // refused only because the store has no route for the number.
         let (status, _, answer) = post(
             br#"{"phone_number_id":"106540352242922","to":"+15551234567","text":{"body":"Hi"}}"#,
         );
         let answer = String::from_utf8_lossy(&answer);
         assert_eq!(status, 422, "{answer}");
-        assert!(answer.contains("is not a phone number of this account"), "{answer}");
+        let problem: Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(
+            problem["errors"],
+            json!([{
+                "field": "phone_number_id",
+                "message": "is not a phone number of this account",
+            }]),
+            "{answer}"
+        );
     },
     |body: &[u8]| {
         let (status, content_type, answer) = post(body);
@@ -147,7 +268,7 @@ fuzz_target!(
             content_type.as_ref().and_then(|v| v.to_str().ok()),
             Some("application/problem+json")
         );
-        let problem: serde_json::Value = serde_json::from_slice(&answer).expect("JSON");
+        let problem: Value = serde_json::from_slice(&answer).expect("JSON");
         assert_eq!(problem["status"], status.as_u16());
     }
 );

@@ -205,7 +205,7 @@ async fn a_business_signs_up_connects_its_number_and_replies_with_its_own_token(
 
     // An agent of the business replies; the sandbox saw the business's own token.
     let agent_email = "agent@bluebottle.example";
-    t.add_person(&admin, agent_email, "agent", PASSWORD).await;
+    let agent_id = t.add_person(&admin, agent_email, "agent", PASSWORD).await;
     let agent = t.access_token(agent_email, PASSWORD).await;
     let (status, accepted) = call(
         &t,
@@ -334,6 +334,43 @@ async fn a_business_signs_up_connects_its_number_and_replies_with_its_own_token(
     )
     .await;
     assert_eq!(status, 404);
+
+    // A key of the business's servers reads conversations: its use is audited too.
+    let (status, key) = call(
+        &t,
+        Method::POST,
+        "/v1/api-keys",
+        &admin,
+        Some(json!({"name": "crm", "scopes": ["conversations:read"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    let secret = key["secret"].as_str().expect("the key, shown once");
+    let (status, _) = call(&t, Method::GET, "/v1/conversations", secret, None).await;
+    assert_eq!(status, 200);
+
+    // The audit log tells who connected, sent and disconnected, and never the content.
+    let (status, audit) = call(&t, Method::GET, "/v1/audit?limit=100", &admin, None).await;
+    assert_eq!(status, 200, "{audit}");
+    let entries = audit["data"].as_array().expect("entries");
+    let actor_of = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .and_then(|e| e["actor"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {action} in {audit}"))
+    };
+    assert!(actor_of("channel.connected").starts_with("user:"));
+    assert!(actor_of("channel.disconnected").starts_with("user:"));
+    assert_eq!(actor_of("message.sent"), format!("user:{agent_id}"));
+    assert!(actor_of("api_key.used").starts_with("api_key:"));
+    let text = audit.to_string();
+    assert!(
+        !text.contains("Yes, until six!") && !text.contains(CUSTOMER),
+        "{text}"
+    );
+    assert!(!text.contains(&code.access_token));
 }
 
 async fn token_item(

@@ -249,6 +249,11 @@ async fn accept(
         return Err(Problem::unavailable(&e));
     }
     tracing::info!(tenant = %caller.tenant, message = %message_id, "outbound message queued");
+    // Who sent what (by id: never the recipient or the text).
+    state
+        .audit
+        .record(caller, "message.sent", Some(message_id.to_string()))
+        .await;
     Ok(Accepted {
         id: message_id,
         conversation_id,

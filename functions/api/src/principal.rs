@@ -152,18 +152,22 @@ async fn api_key_principal(
         .await?
         .filter(|r| r.is_active())
         .ok_or_else(Problem::unauthorized)?;
-    // Best effort: a failed bookkeeping write must not fail the request it describes.
-    if let Err(e) = state.store.touch_api_key(&hash, state.clock.now()).await {
-        tracing::warn!(error = %e, "could not record the API key's last use");
-    }
-    Ok(Principal {
+    let principal = Principal {
         tenant: record.tenant_id,
         actor: Actor::ApiKey {
             id: record.id,
             scopes: record.scopes,
         },
         source_ip,
-    })
+    };
+    // Best effort: a failed bookkeeping write must not fail the request it describes. Use is
+    // audited at the resolution `last_used_at` is kept at (once a minute), not per request.
+    match state.store.touch_api_key(&hash, state.clock.now()).await {
+        Ok(true) => state.audit.record(&principal, "api_key.used", None).await,
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not record the API key's last use"),
+    }
+    Ok(principal)
 }
 
 /// A user who may act now: active, and signed in at their current token generation.

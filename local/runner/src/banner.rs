@@ -15,7 +15,7 @@ pub fn banner(stack: &RunningStack, operator_key: Option<&str>) -> String {
     let operator = match operator_key {
         Some(key) => format!(
             r#"
-5. Act as the platform operator (the key is the OperatorKey secret): suspend the demo tenant,
+6. Act as the platform operator (the key is the OperatorKey secret): suspend the demo tenant,
    see POST /v1/messages answer 403 /problems/suspended, then resume it:
      curl -s -X POST {base}/operator/tenants/{tenant}/suspend -H 'authorization: Bearer {key}' -H 'content-type: application/json' -d '{{"reason":"Spam reports under review"}}'
      curl -s -X POST {base}/operator/tenants/{tenant}/resume -H 'authorization: Bearer {key}'
@@ -50,10 +50,19 @@ Switchboard is running locally.
 4. Sign in as the demo admin (an access token for 15 minutes, a refresh token to renew it):
      curl -s -X POST {base}/v1/auth/login -H 'content-type: application/json' -d '{{"email":"{admin_email}","password":"{admin_password}"}}'
      curl -s {base}/v1/me -H 'authorization: Bearer <access_token>'
+
+5. Connect another number as a business would through Embedded Signup: mint a code in the
+   sandbox, then hand it to the API as the demo admin (the answer shows the number and the PIN
+   set for it):
+     curl -s -X POST {sandbox}/sandbox/signup-codes -H 'content-type: application/json' -d '{{"waba_id":"209000000000001","phone_number_id":"119000000000001","display_phone_number":"+1 555-010-2000","verified_name":"Demo Two"}}'
+     curl -s -X POST {base}/v1/channels/whatsapp -H 'authorization: Bearer <access_token>' -H 'content-type: application/json' -d '{{"code":"<code>","waba_id":"209000000000001","phone_number_id":"119000000000001"}}'
+     curl -s {base}/v1/channels -H 'authorization: Bearer <access_token>'
 {operator}
+The whole API is described at {base}/v1/openapi.json (Graph API: {graph}).
 Ctrl-C stops everything.
 "#,
         verify = s.verify_token,
+        graph = s.graph_api_base_url.as_deref().unwrap_or("the sandbox's"),
         tenant = s.demo.tenant_id,
         pnid = s.demo.phone_number_id,
         display = s.demo.display_phone_number,

@@ -187,12 +187,12 @@ impl Store {
     }
 
     /// Records that the key was used at `now`, unless that was already recorded within
-    /// [`LAST_USED_RESOLUTION`].
+    /// [`LAST_USED_RESOLUTION`]; `true` when it wrote.
     pub async fn touch_api_key(
         &self,
         key_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut p = Placeholders::default();
         let used = p.name("last_used_at");
         let update = format!(
@@ -207,15 +207,16 @@ impl Store {
                 s(crate::timestamp::encode(now - LAST_USED_RESOLUTION)?)
             ),
         );
-        self.update_if(
-            "touch_api_key",
-            keys::api_key_pk(key_hash)?,
-            keys::API_KEY_SK,
-            &update,
-            Some(&condition),
-            &p,
-        )
-        .await?;
-        Ok(())
+        let written = self
+            .update_if(
+                "touch_api_key",
+                keys::api_key_pk(key_hash)?,
+                keys::API_KEY_SK,
+                &update,
+                Some(&condition),
+                &p,
+            )
+            .await?;
+        Ok(matches!(written, Conditional::Written))
     }
 }
