@@ -226,8 +226,10 @@ fn post(body: &[u8]) -> (http::StatusCode, Option<http::HeaderValue>, Vec<u8>) {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_vec()))
         .expect("a request");
+    // Outside `block_on`: building the router blocks on the runtime once (to write the key).
+    let router = ROUTER.clone();
     RUNTIME.block_on(async {
-        let response = ROUTER.clone().oneshot(request).await.expect("infallible");
+        let response = router.oneshot(request).await.expect("infallible");
         let status = response.status();
         let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
         let answer = axum::body::to_bytes(response.into_body(), usize::MAX)
