@@ -329,6 +329,33 @@ impl TestStack {
         }
     }
 
+    /// The customer `to` wrote to the demo number just now: their customer-service window is
+    /// open, so free-form replies to them pass the compliance policy. Recorded straight in the
+    /// store (no webhook call), so it is unaffected by faults a test injects in the functions.
+    /// Repeating it for the same customer changes nothing.
+    pub async fn open_window(&self, tenant: &str, to: &str) {
+        let now = time::OffsetDateTime::now_utc();
+        let wamid = format!("wamid.window-{to}");
+        self.stack
+            .store
+            .record_inbound_message(
+                &switchboard_domain::TenantId::from(tenant),
+                &switchboard_store::NewInboundMessage {
+                    phone_number_id: switchboard_domain::PhoneNumberId::from(PHONE_NUMBER_ID),
+                    contact: switchboard_domain::ContactKey::WaId(to.to_owned()),
+                    profile_name: None,
+                    wamid: switchboard_domain::Wamid::new(wamid.clone()),
+                    sent_at: now,
+                    message_type: "text".into(),
+                    text: Some("hello".into()),
+                    raw: format!(r#"{{"id":"{wamid}","type":"text","text":{{"body":"hello"}}}}"#),
+                    received_at: now,
+                },
+            )
+            .await
+            .expect("the customer's message is recorded");
+    }
+
     /// Waits until the tenant has a conversation and returns its id.
     pub async fn first_conversation(&self) -> String {
         eventually("a conversation", WAIT, || async {

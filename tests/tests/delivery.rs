@@ -6,6 +6,7 @@ use std::time::Duration;
 use switchboard_e2e::*;
 
 async fn reply(t: &TestStack, to: &str, body: &str) -> String {
+    t.open_window("acme", to).await;
     let (status, accepted) = t
         .api_post(
             "/v1/messages",

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_domain::{ContactKey, Secret};
 use switchboard_meta::graph::{
-    ErrorClass, GraphClient, GraphError, OutboundMessage, TransportKind,
+    ErrorClass, GraphClient, GraphError, Interactive, InteractiveAction, InteractiveHeader,
+    MarkRead, Media, MessageContent, OutboundMessage, ReplyButton, Text, TransportKind,
 };
 use switchboard_meta::signature;
 use tokio::net::TcpListener;
@@ -138,12 +139,14 @@ async fn send(
 async fn a_text_send_returns_a_wamid_and_the_sandbox_records_the_exact_body() {
     let sandbox = sandbox("http://127.0.0.1:9/unused", false).await;
     let graph = client(&sandbox);
-    let reply = OutboundMessage::Text {
-        to: ContactKey::WaId("+15551234567".into()),
-        body: "Your order ships today: https://example.com/track".into(),
-        preview_url: true,
-        reply_to: Some("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=".into()),
-    };
+    let reply = OutboundMessage::new(
+        ContactKey::WaId("+15551234567".into()),
+        MessageContent::Text(Text {
+            body: "Your order ships today: https://example.com/track".into(),
+            preview_url: Some(true),
+        }),
+    )
+    .replying_to("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=");
     let accepted = send(&graph, &reply).await.expect("accepted");
     assert!(
         accepted.wamid.starts_with("wamid.") && accepted.wamid.len() > 40,
@@ -179,6 +182,87 @@ async fn a_text_send_returns_a_wamid_and_the_sandbox_records_the_exact_body() {
     );
     assert_eq!(sent[1].body["recipient"], "US.13491208655302741918");
     assert!(sent[1].body.get("to").is_none());
+}
+
+#[tokio::test]
+async fn rich_messages_are_sent_in_metas_shape_and_limits_are_refused() {
+    let sandbox = sandbox("http://127.0.0.1:9/unused", false).await;
+    let graph = client(&sandbox);
+    let buttons = |title: &str| {
+        OutboundMessage::new(
+            ContactKey::WaId("15551234567".into()),
+            MessageContent::Interactive(Interactive {
+                header: Some(InteractiveHeader::Image(Media::by_id("4490709327384033"))),
+                body: Some("Shall we confirm your table for 8 pm?".into()),
+                footer: None,
+                action: InteractiveAction::Buttons(vec![
+                    ReplyButton {
+                        id: "confirm".into(),
+                        title: title.into(),
+                    },
+                    ReplyButton {
+                        id: "cancel".into(),
+                        title: "Cancel".into(),
+                    },
+                ]),
+            }),
+        )
+    };
+    send(&graph, &buttons("Confirm")).await.expect("accepted");
+    let sent: Vec<SentMessage> =
+        serde_json::from_value(sandbox_get(&sandbox, "/sandbox/sent").await).expect("sent list");
+    assert_eq!(
+        sent[0].body["interactive"],
+        json!({
+            "type": "button",
+            "header": {"type": "image", "image": {"id": "4490709327384033"}},
+            "body": {"text": "Shall we confirm your table for 8 pm?"},
+            "action": {"buttons": [
+                {"type": "reply", "reply": {"id": "confirm", "title": "Confirm"}},
+                {"type": "reply", "reply": {"id": "cancel", "title": "Cancel"}}
+            ]}
+        })
+    );
+
+    let too_long = send(&graph, &buttons("Confirm my table for tonight"))
+        .await
+        .expect_err("a 28-character title");
+    assert_eq!(too_long.code(), Some(131009));
+    assert_eq!(too_long.class(), ErrorClass::Permanent);
+}
+
+#[tokio::test]
+async fn mark_read_is_acknowledged_and_recorded_with_its_typing_indicator() {
+    let sandbox = sandbox("http://127.0.0.1:9/unused", false).await;
+    let graph = client(&sandbox);
+    let token = Secret::new(TOKEN);
+    let wamid = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUYzMjEzNDM2RTZGQ0MzMDJBRgA=";
+    graph
+        .mark_read(
+            &token,
+            PHONE_NUMBER_ID,
+            &MarkRead::new(wamid).with_typing_indicator(),
+        )
+        .await
+        .expect("acknowledged");
+    graph
+        .mark_read(&token, PHONE_NUMBER_ID, &MarkRead::new(wamid))
+        .await
+        .expect("acknowledged");
+    let receipts = sandbox_get(&sandbox, "/sandbox/read-receipts").await;
+    assert_eq!(receipts[0]["message_id"], wamid);
+    assert_eq!(receipts[0]["typing_indicator"], true);
+    assert_eq!(receipts[1]["typing_indicator"], false);
+
+    let refused = graph
+        .mark_read(
+            &Secret::new("EAAG-someone-else"),
+            PHONE_NUMBER_ID,
+            &MarkRead::new(wamid),
+        )
+        .await
+        .expect_err("wrong token");
+    assert_eq!(refused.code(), Some(190));
 }
 
 #[tokio::test]

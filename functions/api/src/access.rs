@@ -68,6 +68,13 @@ pub const RULES: &[Rule] = &[
     ),
     rule("POST", "/v1/messages", Allowed(P::MessagesSend)),
     rule("GET", "/v1/messages/{id}", Allowed(P::ConversationsRead)),
+    rule("POST", "/v1/contacts", Allowed(P::ContactsWrite)),
+    rule("GET", "/v1/contacts/{id}", Allowed(P::ContactsRead)),
+    rule(
+        "POST",
+        "/v1/contacts/{id}/opt-in",
+        Allowed(P::ContactsWrite),
+    ),
     rule("GET", "/v1/users", Allowed(P::UsersRead)),
     rule("POST", "/v1/users", Allowed(P::UsersManage)),
     rule("PATCH", "/v1/users/{id}", Allowed(P::UsersManage)),

@@ -17,13 +17,14 @@
 //! status and the sealed token. Name, quality and throughput are read live from Meta.
 
 use crate::ApiState;
+use crate::idempotent::{self, Idempotent};
 use crate::principal::Principal;
 use crate::problem::{FieldError, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -33,18 +34,14 @@ use switchboard_domain::{PhoneNumberId, Secret};
 use switchboard_meta::graph::{GraphError, OnboardingFailure, PhoneNumberInfo};
 use switchboard_platform::business_token::{self, BusinessTokenError};
 use switchboard_store::{
-    Begin, ChannelRecord, IdempotencyKey, PhoneRoute, StoreError, WabaRoute, waba_route_key,
+    ChannelRecord, IdempotencyKey, PhoneRoute, StoreError, WabaRoute, waba_route_key,
 };
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// The only channel kind so far; Instagram joins as another.
 pub const WHATSAPP: &str = "whatsapp";
 const MAX_CODE_LEN: usize = 2048;
 const MAX_META_ID_LEN: usize = 32;
-/// Longer than the API function may run (29 s), so a live connect is never taken over.
-const CONNECT_CLAIM_FOR: Duration = Duration::seconds(60);
-/// Codes expire within minutes; a day covers any client's retries.
-const CONNECT_KEEP_FOR: Duration = Duration::hours(24);
 const CONNECT_SCOPE: &str = "api:channels.connect";
 /// Most channels one listing reads; a business has a handful of numbers.
 const LIST_LIMIT: i32 = 100;
@@ -195,69 +192,27 @@ pub(crate) async fn connect(
         scope: CONNECT_SCOPE.into(),
         key: hex::encode(Sha256::digest(request.code.expose().as_bytes())),
     };
-    let request_hash = hex::encode(Sha256::digest(&body));
-    let lease = match state
-        .idempotency
-        .begin(&key, &request_hash, state.clock.now(), CONNECT_CLAIM_FOR)
-        .await
-    {
-        Ok(Begin::Started(lease)) => lease,
-        Ok(Begin::Completed { response }) => {
-            let stored: Connected = response
-                .as_deref()
-                .and_then(|r| serde_json::from_str(r).ok())
-                .ok_or_else(|| Problem::internal(&"stored connect response is unreadable"))?;
-            return Ok((
-                StatusCode::CREATED,
-                [("idempotent-replayed", "true")],
-                Json(stored),
-            )
-                .into_response());
-        }
-        Ok(Begin::InProgress { .. }) => {
-            return Err(Problem::conflict(
-                "this signup is being connected by another request; retry later",
-            ));
-        }
-        Err(StoreError::IdempotencyPayloadMismatch) => {
-            return Err(Problem::conflict(
-                "this signup code was already used with another WABA or number",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-
-    let result = Box::pin(connect_number(&state, &caller, &request)).await;
-    match &result {
-        Ok(connected) => {
-            // Stored without the PIN: it is shown once and never kept.
-            let keep = Connected {
+    Idempotent {
+        key,
+        body: &body,
+        status: StatusCode::CREATED,
+        in_progress: "this signup is being connected by another request; retry later",
+        reused: || {
+            Problem::conflict("this signup code was already used with another WABA or number")
+        },
+    }
+    .run(
+        &state,
+        || Box::pin(connect_number(&state, &caller, &request)),
+        // Stored without the PIN: it is shown once and never kept.
+        |connected: &Connected| {
+            idempotent::keep_all(&Connected {
                 channel: connected.channel.clone(),
                 pin: None,
-            };
-            let stored = serde_json::to_string(&keep).map_err(|e| Problem::internal(&e))?;
-            if let Err(e) = state
-                .idempotency
-                .complete(
-                    &key,
-                    &lease,
-                    Some(&stored),
-                    state.clock.now(),
-                    CONNECT_KEEP_FOR,
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not store the connect response");
-            }
-        }
-        Err(_) => {
-            if let Err(e) = state.idempotency.release(&key, &lease).await {
-                tracing::warn!(error = %e, "could not release the connect claim");
-            }
-        }
-    }
-    let connected = result?;
-    Ok((StatusCode::CREATED, Json(connected)).into_response())
+            })
+        },
+    )
+    .await
 }
 
 async fn connect_number(

@@ -6,7 +6,9 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod channels;
+mod contacts;
 mod conversations;
+mod idempotent;
 mod init;
 mod login_limits;
 mod messages;
@@ -124,6 +126,17 @@ fn routes() -> Routes {
         )
         .add(Method::POST, "/v1/messages", post(messages::create))
         .add(Method::GET, "/v1/messages/{id}", get(messages::get_one))
+        .add(
+            Method::POST,
+            "/v1/contacts",
+            post(contacts::create).layer(DefaultBodyLimit::max(contacts::MAX_IMPORT_BYTES)),
+        )
+        .add(Method::GET, "/v1/contacts/{id}", get(contacts::get_one))
+        .add(
+            Method::POST,
+            "/v1/contacts/{id}/opt-in",
+            post(contacts::opt_in),
+        )
         .add(Method::GET, "/v1/users", get(users::list))
         .add(Method::POST, "/v1/users", post(users::invite))
         .add(Method::PATCH, "/v1/users/{id}", patch(users::update))

@@ -3,6 +3,7 @@
 //! a retry, even after a crash, names the message the first request created.
 
 use crate::ApiState;
+use crate::idempotent::{self, Idempotent};
 use crate::principal::Principal;
 use crate::problem::{FieldError, Problem};
 use axum::Json;
@@ -11,21 +12,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use switchboard_domain::jobs::OutboundJob;
 use switchboard_domain::outbound::OutboundPayload;
 use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, PhoneNumberId};
-use switchboard_store::{Begin, IdempotencyKey, MessageRecord, NewOutboundMessage, StoreError};
-use time::Duration;
+use switchboard_store::{IdempotencyKey, MessageRecord, NewOutboundMessage};
 
 /// WhatsApp's limit for a text body.
 pub const MAX_TEXT_CHARS: usize = 4096;
-/// Longer than the API function may run (29 s), so a live request is never taken over.
-const IDEMPOTENCY_CLAIM_FOR: Duration = Duration::seconds(60);
 const IDEMPOTENCY_SCOPE: &str = "api:messages";
-const IDEMPOTENCY_KEEP_FOR: Duration = Duration::hours(24);
-const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,98 +72,30 @@ pub(crate) async fn create(
         return Err(Problem::suspended(suspension.reason));
     }
 
-    let Some(client_key) = idempotency_key(&headers)? else {
+    let Some(client_key) = idempotent::client_key(&headers)? else {
         let accepted = accept(&state, &caller, request, MessageId::generate()).await?;
         return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     };
-    let key = IdempotencyKey::Tenant {
-        tenant: caller.tenant.clone(),
-        scope: IDEMPOTENCY_SCOPE.into(),
-        key: client_key.to_owned(),
-    };
-    // The key is bound to the request: the same key with another body is refused, also
-    // while the first request is still running.
-    let request_hash = hex::encode(Sha256::digest(&body));
-    let lease = match state
-        .idempotency
-        .begin(
-            &key,
-            &request_hash,
-            state.clock.now(),
-            IDEMPOTENCY_CLAIM_FOR,
-        )
-        .await
-    {
-        Ok(Begin::Started(lease)) => lease,
-        Ok(Begin::Completed { response }) => return replay(response.as_deref()),
-        Ok(Begin::InProgress { .. }) => {
-            return Err(Problem::conflict(
-                "a request with this Idempotency-Key is in progress; retry later",
-            ));
-        }
-        Err(StoreError::IdempotencyPayloadMismatch) => return Err(Problem::unprocessable_key()),
-        Err(e) => return Err(e.into()),
-    };
-
-    // The message id follows from the key: if this claim expired or its holder crashed, the
+    // The message id follows from the key: if the claim expired or its holder crashed, the
     // retry creates the same message, which the store and the queue already know.
     let message_id = MessageId::for_idempotency_key(&caller.tenant, IDEMPOTENCY_SCOPE, client_key);
-    let result = accept(&state, &caller, request, message_id).await;
-    match &result {
-        Ok(accepted) => {
-            let stored = serde_json::to_string(accepted).map_err(|e| Problem::internal(&e))?;
-            if let Err(e) = state
-                .idempotency
-                .complete(
-                    &key,
-                    &lease,
-                    Some(&stored),
-                    state.clock.now(),
-                    IDEMPOTENCY_KEEP_FOR,
-                )
-                .await
-            {
-                // A retry re-derives the same message and is answered from the store.
-                tracing::warn!(error = %e, "could not store the idempotent response");
-            }
-        }
-        Err(_) => {
-            if let Err(e) = state.idempotency.release(&key, &lease).await {
-                tracing::warn!(error = %e, "could not release the idempotency key");
-            }
-        }
+    Idempotent {
+        key: IdempotencyKey::Tenant {
+            tenant: caller.tenant.clone(),
+            scope: IDEMPOTENCY_SCOPE.into(),
+            key: client_key.to_owned(),
+        },
+        body: &body,
+        status: StatusCode::ACCEPTED,
+        in_progress: "a request with this Idempotency-Key is in progress; retry later",
+        reused: Problem::unprocessable_key,
     }
-    let accepted = result?;
-    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
-    let Some(v) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    v.to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
-        .map(Some)
-        .ok_or_else(|| {
-            Problem::field(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )
-        })
-}
-
-fn replay(stored: Option<&str>) -> Result<Response, Problem> {
-    let response: serde_json::Value = stored
-        .and_then(|s| serde_json::from_str(s).ok())
-        .ok_or_else(|| Problem::internal(&"stored idempotent response is unreadable"))?;
-    Ok((
-        StatusCode::ACCEPTED,
-        [("idempotent-replayed", "true")],
-        Json(response),
+    .run(
+        &state,
+        || accept(&state, &caller, request, message_id),
+        idempotent::keep_all,
     )
-        .into_response())
+    .await
 }
 
 async fn accept(
@@ -375,7 +302,7 @@ enum Target {
 }
 
 /// `+15551234567` / `15551234567` → wa_id; a BSUID (`CC.xxxx`) → user id.
-fn parse_recipient(to: &str) -> Option<ContactKey> {
+pub(crate) fn parse_recipient(to: &str) -> Option<ContactKey> {
     let digits = to.strip_prefix('+').unwrap_or(to);
     if (6..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         return Some(ContactKey::WaId(digits.to_owned()));

@@ -18,6 +18,8 @@
 //! | 413 | `/problems/payload-too-large` | the body is larger than [`crate::MAX_BODY_BYTES`] |
 //! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
 //! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
+//! | 409 | `/problems/opted-out` | an opt-in declared for a customer who opted out (only the customer can opt back in) |
+//! | 422 | `/problems/policy-denied` | the compliance policy refuses the message at once; `code` is the reason (`window_closed`, `no_opt_in`, …) |
 //! | 409 | `/problems/channel-in-use` | the WhatsApp number or its WABA is connected to another tenant |
 //! | 422 | `/problems/embedded-signup` | Meta refused a signup step; `code` says which (wrong or expired code, PIN mismatch, too many attempts, number registered elsewhere, no access) |
 //! | 429 | `/problems/too-many-requests` | too many failed sign-ins; `Retry-After` says when to try again |
@@ -304,6 +306,28 @@ impl Problem {
             "Meta's API is not answering as expected, retry later",
         )
         .detail(detail)
+    }
+
+    /// The customer opted out; only their own action on WhatsApp opts them back in.
+    pub fn opted_out(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "/problems/opted-out",
+            "The customer opted out of messages from this business",
+        )
+        .detail(detail)
+    }
+
+    /// The compliance policy refuses the message; `code` is the decision's reason.
+    pub fn policy_denied(reason: &'static str, detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/policy-denied",
+            "WhatsApp policy or the customer's consent does not allow this message",
+        )
+        .detail(detail);
+        p.code = Some(reason);
+        p
     }
 
     pub fn unprocessable_key() -> Self {

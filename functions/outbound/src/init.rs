@@ -5,7 +5,6 @@ use aws_config::SdkConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_domain::SystemClock;
-use switchboard_domain::policy::AllowAll;
 use switchboard_meta::graph::GraphClient;
 use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_platform::{Config, queue::Queue};
@@ -41,7 +40,6 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>
             token_key_id,
             CacheLimits::default(),
         ),
-        policy: Arc::new(AllowAll),
         queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url),
         retry_base: config.outbound_retry_base,
         clock: Arc::new(SystemClock),

@@ -4,6 +4,7 @@
 //! them), permanent ones recorded as failed with Meta's code.
 
 mod backoff;
+mod gate;
 mod init;
 mod send;
 
@@ -19,7 +20,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_domain::Clock;
-use switchboard_domain::policy::PolicyGate;
 use switchboard_meta::graph::GraphClient;
 use switchboard_platform::queue::Queue;
 use switchboard_platform::token_vault::TokenVault;
@@ -32,7 +32,6 @@ pub struct OutboundState {
     pub graph: GraphClient,
     /// Opens each tenant's own Meta token (sealed at Embedded Signup) for its sends.
     pub vault: TokenVault,
-    pub policy: Arc<dyn PolicyGate>,
     pub queue: Queue,
     pub retry_base: Duration,
     pub clock: Arc<dyn Clock>,

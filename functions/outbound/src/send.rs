@@ -9,15 +9,20 @@
 //! `biz_opaque_callback_data`.
 
 use crate::OutboundState;
+use crate::gate;
 use std::time::Duration;
+use switchboard_domain::Wamid;
+use switchboard_domain::compliance::Decision;
+use switchboard_domain::consent::OptOutSource;
 use switchboard_domain::jobs::OutboundJob;
 use switchboard_domain::outbound::OutboundPayload;
-use switchboard_domain::policy::{OutboundIntent, PolicyDecision};
-use switchboard_domain::{MessageStatus, Wamid};
 use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
 use switchboard_platform::business_token::business_token;
-use switchboard_store::{Begin, DeliveryError, IdempotencyKey, Lease, MessageRecord, StoreError};
-use time::Duration as TimeDuration;
+use switchboard_store::{
+    Begin, DecisionOutcome, DeliveryError, IdempotencyKey, Lease, MessageRecord,
+    PolicyDecisionRecord, StoreError,
+};
+use time::{Duration as TimeDuration, OffsetDateTime};
 
 /// Longer than one invocation of the function may run (30 s): a live delivery is never taken
 /// over before it reaches the Graph call.
@@ -26,6 +31,9 @@ pub const SEND_CLAIM_FOR: TimeDuration = TimeDuration::minutes(3);
 /// dead-letter queue, from which it may be redriven).
 pub const SENDING_LEASE: TimeDuration = TimeDuration::days(15);
 const REMEMBER_SEND_FOR: TimeDuration = TimeDuration::days(15);
+/// Marketing sends older than this are dropped from a contact's record: longer than any
+/// frequency-cap period a tenant may set.
+const MARKETING_SENDS_KEPT_FOR: TimeDuration = TimeDuration::days(31);
 /// A `sending` claim older than this belongs to a delivery that has ended: the Graph client's
 /// timeout plus the time recording may take, with margin.
 pub const SENDING_ATTEMPT_MAX: TimeDuration = TimeDuration::seconds(60);
@@ -117,7 +125,7 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
             return Ok(SendOutcome::AlreadySent);
         }
         // Recorded already; only the claim's completion is missing or under way.
-        Begin::InProgress { .. } if message.status != MessageStatus::Queued => {
+        Begin::InProgress { .. } if !message.status.awaiting_send() => {
             return Ok(SendOutcome::AlreadySent);
         }
         Begin::InProgress {
@@ -141,7 +149,7 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
             });
         }
     };
-    if message.status != MessageStatus::Queued {
+    if !message.status.awaiting_send() {
         state
             .sends
             .complete(&key, &lease, None, now, REMEMBER_SEND_FOR)
@@ -151,6 +159,20 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
 
     match gate_and_send(state, job, &key, &lease, &message, payload.as_deref()).await {
         Ok(Attempt::Sent(wamid)) => Ok(record_sent(state, job, &key, &lease, wamid).await),
+        Ok(Attempt::Decided(record)) => {
+            // Denied by policy: recorded with its reason; never sent.
+            state
+                .store
+                .record_decision(tenant, &job.message_id, &record)
+                .await?;
+            state
+                .sends
+                .complete(&key, &lease, None, state.clock.now(), REMEMBER_SEND_FOR)
+                .await?;
+            Ok(SendOutcome::Denied {
+                reason: record.reason.unwrap_or_default(),
+            })
+        }
         Ok(Attempt::NotSent(error, outcome)) => {
             state
                 .store
@@ -161,6 +183,27 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
                 .complete(&key, &lease, None, state.clock.now(), REMEMBER_SEND_FOR)
                 .await?;
             Ok(outcome)
+        }
+        Err(Refused::Defer(record, until)) => {
+            // Not now: the job comes back at `until` and is decided again. It holds its
+            // recipient's FIFO group meanwhile, so later messages to the customer keep order.
+            if let Err(e) = state.sends.release(&key, &lease).await {
+                tracing::warn!(error = %e, "could not release the send claim; it expires by itself");
+            }
+            state
+                .store
+                .record_decision(tenant, &job.message_id, &record)
+                .await?;
+            let wait = (until - state.clock.now()).max(TimeDuration::seconds(1));
+            Err(SendError::Retryable {
+                reason: format!(
+                    "deferred by policy: {}",
+                    record.reason.as_deref().unwrap_or_default()
+                ),
+                after: Some(Duration::from_secs(
+                    u64::try_from(wait.whole_seconds()).unwrap_or(1),
+                )),
+            })
         }
         Err(Refused::Retry(retry)) => {
             // Meta said no, or the request never left: the next delivery may send.
@@ -232,10 +275,14 @@ async fn record_sent(
 
 enum Attempt {
     Sent(String),
+    /// The compliance policy denied it.
+    Decided(PolicyDecisionRecord),
     NotSent(DeliveryError, SendOutcome),
 }
 
 enum Refused {
+    /// The compliance policy deferred it to this time.
+    Defer(PolicyDecisionRecord, OffsetDateTime),
     Retry(SendError),
     Store(StoreError),
 }
@@ -248,22 +295,6 @@ async fn gate_and_send(
     message: &MessageRecord,
     payload: Option<&str>,
 ) -> Result<Attempt, Refused> {
-    let decision = state.policy.check(&OutboundIntent {
-        tenant: &job.tenant_id,
-        recipient: &message.contact,
-        message_type: &message.message_type,
-    });
-    if let PolicyDecision::Deny { reason } = decision {
-        tracing::info!(%reason, "policy denied the message");
-        return Ok(Attempt::NotSent(
-            DeliveryError {
-                code: 0,
-                title: Some("Blocked by policy".into()),
-                details: Some(reason.clone()),
-            },
-            SendOutcome::Denied { reason },
-        ));
-    }
     let Some(outbound) = graph_message(message, payload) else {
         return Ok(Attempt::NotSent(
             DeliveryError {
@@ -323,6 +354,37 @@ async fn gate_and_send(
         ));
     };
 
+    // WhatsApp policy and the customer's consent, decided on what is stored right now.
+    let now = state.clock.now();
+    let gated = gate::check(
+        &state.store,
+        &job.tenant_id,
+        &route.waba_id,
+        message,
+        &outbound.content,
+        now,
+    )
+    .await
+    .map_err(Refused::Store)?;
+    let record = decision_record(&gated.decision, now);
+    match gated.decision {
+        Decision::Allow => {
+            state
+                .store
+                .record_decision(&job.tenant_id, &job.message_id, &record)
+                .await
+                .map_err(Refused::Store)?;
+        }
+        Decision::Deny { reason, .. } => {
+            tracing::info!(%reason, "policy denied the message");
+            return Ok(Attempt::Decided(record));
+        }
+        Decision::Defer { until, reason } => {
+            tracing::info!(%reason, %until, "policy deferred the message");
+            return Err(Refused::Defer(record, until));
+        }
+    }
+
     // The tenant's own token for the number's WABA, from Embedded Signup.
     let token = match business_token(&state.store, &state.vault, &job.tenant_id, &route.waba_id)
         .await
@@ -380,12 +442,95 @@ async fn gate_and_send(
         )
         .await;
     match sent {
-        Ok(accepted) => Ok(Attempt::Sent(accepted.wamid)),
+        Ok(accepted) => {
+            if gated.marketing {
+                // Counted for the frequency cap; a failure here must not undo the send.
+                let at = state.clock.now();
+                if let Err(e) = state
+                    .store
+                    .record_marketing_send(
+                        &job.tenant_id,
+                        &message.contact,
+                        at,
+                        at - MARKETING_SENDS_KEPT_FOR,
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not count a marketing send");
+                }
+            }
+            Ok(Attempt::Sent(accepted.wamid))
+        }
         Err(e) if e.may_have_been_applied() => {
             tracing::warn!(error = %e, "the send got no answer; it is not retried");
             Ok(Attempt::NotSent(unconfirmed(), SendOutcome::Unconfirmed))
         }
-        Err(e) => classify_refusal(&e),
+        Err(e) => {
+            learn_from_refusal(state, job, message, &e).await;
+            classify_refusal(&e)
+        }
+    }
+}
+
+/// Meta's refusals that say something about the customer, kept for the next decision: 131047
+/// (the window closed) and 131050 (the customer stopped marketing messages).
+async fn learn_from_refusal(
+    state: &OutboundState,
+    job: &OutboundJob,
+    message: &MessageRecord,
+    e: &GraphError,
+) {
+    let now = state.clock.now();
+    let result = match e.code() {
+        Some(131047) => {
+            state
+                .store
+                .close_window(&job.tenant_id, &message.conversation_id, now)
+                .await
+        }
+        Some(131050) => state
+            .store
+            .opt_out(
+                &job.tenant_id,
+                &message.contact,
+                OptOutSource::MetaError,
+                "meta",
+                now,
+            )
+            .await
+            .map(|_| ()),
+        _ => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record what Meta's refusal tells");
+    }
+}
+
+fn decision_record(decision: &Decision, at: OffsetDateTime) -> PolicyDecisionRecord {
+    match decision {
+        Decision::Allow => PolicyDecisionRecord {
+            outcome: DecisionOutcome::Allow,
+            reason: None,
+            detail: None,
+            until: None,
+            at,
+        },
+        Decision::Deny { reason, detail } => PolicyDecisionRecord {
+            outcome: DecisionOutcome::Deny,
+            reason: Some(reason.as_str().to_owned()),
+            detail: Some(detail.clone()),
+            until: None,
+            at,
+        },
+        Decision::Defer { until, reason } => PolicyDecisionRecord {
+            outcome: DecisionOutcome::Defer,
+            reason: Some(reason.as_str().to_owned()),
+            detail: Some(format!(
+                "quiet hours in the recipient's time zone; it goes at {until}"
+            )),
+            until: Some(*until),
+            at,
+        },
     }
 }
 
@@ -423,19 +568,26 @@ fn classify_refusal(e: &GraphError) -> Result<Attempt, Refused> {
 
 /// The Graph request for the stored payload; messages stored before payloads were, as text.
 fn graph_message(message: &MessageRecord, payload: Option<&str>) -> Option<OutboundMessage> {
-    let payload = match payload.and_then(|p| serde_json::from_str::<OutboundPayload>(p).ok()) {
-        Some(p) => p,
-        None => OutboundPayload::Text {
-            body: message.text.clone()?,
-            preview_url: false,
+    use switchboard_meta::graph::{MessageContent, Text};
+    // Payloads are stored in Meta's shape; older records hold the domain's text form, and the
+    // oldest no payload at all, only the text.
+    let content = match payload {
+        Some(p) => match serde_json::from_str::<MessageContent>(p) {
+            Ok(content) => Some(content),
+            Err(_) => serde_json::from_str::<OutboundPayload>(p)
+                .ok()
+                .map(|legacy| match legacy {
+                    OutboundPayload::Text { body, preview_url } => MessageContent::Text(Text {
+                        body,
+                        preview_url: Some(preview_url),
+                    }),
+                }),
         },
+        None => None,
     };
-    Some(match payload {
-        OutboundPayload::Text { body, preview_url } => OutboundMessage::Text {
-            to: message.contact.clone(),
-            body,
-            preview_url,
-            reply_to: None,
-        },
-    })
+    let content = match content {
+        Some(content) => content,
+        None => MessageContent::text(message.text.clone()?),
+    };
+    Some(OutboundMessage::new(message.contact.clone(), content))
 }

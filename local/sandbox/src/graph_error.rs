@@ -52,6 +52,17 @@ impl GraphErrorAnswer {
         Self::whatsapp(StatusCode::BAD_REQUEST, 100, "Invalid parameter", details)
     }
 
+    /// What Meta answers when a field is present but breaks a limit (a 21-character button
+    /// title, a second section without a title).
+    pub fn parameter_value_not_valid(details: &str) -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            131009,
+            "Parameter value is not valid",
+            details,
+        )
+    }
+
     pub fn service_temporarily_unavailable() -> Self {
         Self::whatsapp(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use switchboard_meta::graph::{MarkRead, MessageContent, violations};
 
 /// Forces a fault on one request, ahead of the queue.
 pub const FAULT_HEADER: &str = "x-sandbox-fault";
@@ -168,6 +169,12 @@ fn validate_message(request: &Value) -> Result<(Addressee, String), GraphErrorAn
     };
     let message_type = non_empty_str(request, "/type")
         .ok_or_else(|| GraphErrorAnswer::invalid_parameter("The parameter type is required."))?;
+    if !MessageContent::TYPE_NAMES.contains(&message_type) {
+        return Err(GraphErrorAnswer::invalid_parameter(&format!(
+            "Param type must be one of {}.",
+            MessageContent::TYPE_NAMES.join(", ")
+        )));
+    }
     let missing = match message_type {
         "text" => non_empty_str(request, "/text/body")
             .is_none()
@@ -188,6 +195,21 @@ fn validate_message(request: &Value) -> Result<(Addressee, String), GraphErrorAn
             "Param {param} is required."
         )));
     }
+    // The shape and the documented limits, as Switchboard's own model reads them: a send the
+    // model would refuse is one Meta refuses too, and a test should hear it here.
+    let content = MessageContent::from_request(message_type, request[message_type].clone())
+        .map_err(|error| {
+            GraphErrorAnswer::invalid_parameter(&format!(
+                "Param {} is invalid: {}",
+                error.field, error.message
+            ))
+        })?;
+    if let Some(violation) = violations(&content).first() {
+        return Err(GraphErrorAnswer::parameter_value_not_valid(&format!(
+            "Param {} is invalid: {}",
+            violation.field, violation.message
+        )));
+    }
     Ok((addressee, message_type.to_owned()))
 }
 
@@ -203,18 +225,31 @@ fn fault_for(state: &SandboxState, headers: &HeaderMap, recipient: &str) -> Opti
     state.take_fault_for(recipient).map(|fault| fault.effect())
 }
 
+/// Any message id is accepted: the sandbox does not keep the wamids of the customer messages
+/// it (or a test) delivered, so it cannot tell an unknown one from a real one.
 fn mark_read(state: &SandboxState, phone_number_id: String, request: &Value) -> Response {
-    let Some(message_id) = non_empty_str(request, "/message_id") else {
-        return GraphErrorAnswer::invalid_parameter("The parameter message_id is required.")
-            .into_response();
+    let read = match parse_mark_read(request) {
+        Ok(read) => read,
+        Err(answer) => return answer.into_response(),
     };
     state.record_read_receipt(ReadReceipt {
         phone_number_id,
-        message_id: message_id.to_owned(),
-        typing_indicator: request.get("typing_indicator").is_some(),
+        message_id: read.message_id,
+        typing_indicator: read.typing_indicator,
         received_at: rfc3339_now(),
     });
     Json(json!({ "success": true })).into_response()
+}
+
+fn parse_mark_read(request: &Value) -> Result<MarkRead, GraphErrorAnswer> {
+    if non_empty_str(request, "/message_id").is_none() {
+        return Err(GraphErrorAnswer::invalid_parameter(
+            "The parameter message_id is required.",
+        ));
+    }
+    serde_json::from_value::<MarkRead>(request.clone()).map_err(|error| {
+        GraphErrorAnswer::invalid_parameter(&format!("Invalid read receipt: {error}"))
+    })
 }
 
 #[cfg(test)]
@@ -235,6 +270,105 @@ mod tests {
         let template = json!({"messaging_product":"whatsapp","to":"1","type":"template",
             "template":{"name":"hello_world","language":{"code":"en_US"}}});
         assert!(validate_message(&template).is_ok());
+    }
+
+    #[test]
+    fn accepts_every_message_type_switchboard_sends() {
+        for (kind, object) in [
+            ("image", json!({"id": "1", "caption": "Menu"})),
+            ("video", json!({"link": "https://example.com/v.mp4"})),
+            ("audio", json!({"id": "1"})),
+            ("document", json!({"id": "1", "filename": "menu.pdf"})),
+            ("sticker", json!({"link": "https://example.com/s.webp"})),
+            (
+                "location",
+                json!({"latitude": 37.48, "longitude": -122.14, "name": "HQ"}),
+            ),
+            (
+                "contacts",
+                json!([{"name": {"formatted_name": "Ana Lima"}}]),
+            ),
+            ("reaction", json!({"message_id": "wamid.in", "emoji": "👍"})),
+            (
+                "interactive",
+                json!({"type": "button", "body": {"text": "Pick"},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "y", "title": "Yes"}}]}}),
+            ),
+            (
+                "interactive",
+                json!({"type": "list", "body": {"text": "Pick"},
+                "action": {"button": "Options", "sections": [{"rows": [{"id": "a", "title": "A"}]}]}}),
+            ),
+            (
+                "interactive",
+                json!({"type": "cta_url", "body": {"text": "Dates"},
+                "action": {"name": "cta_url", "parameters": {"display_text": "See",
+                    "url": "https://example.com"}}}),
+            ),
+            (
+                "interactive",
+                json!({"type": "location_request_message", "body": {"text": "Where?"},
+                "action": {"name": "send_location"}}),
+            ),
+        ] {
+            let mut request = json!({"messaging_product": "whatsapp", "to": "1", "type": kind});
+            request[kind] = object;
+            let (_, message_type) = validate_message(&request)
+                .unwrap_or_else(|answer| panic!("{request}: {:?}", answer.details));
+            assert_eq!(message_type, kind);
+        }
+    }
+
+    #[test]
+    fn refuses_unmodelled_types_and_broken_limits_like_meta() {
+        let request = |kind: &str, object: Value| {
+            let mut request = json!({"messaging_product": "whatsapp", "to": "1", "type": kind});
+            request[kind] = object;
+            request
+        };
+        let unknown = validate_message(&request("carousel", json!({}))).unwrap_err();
+        assert_eq!(unknown.code, 100);
+
+        let shape = validate_message(&request("image", json!({"id": "1", "size": 3}))).unwrap_err();
+        assert_eq!(shape.code, 100);
+        assert!(
+            shape
+                .details
+                .as_deref()
+                .unwrap_or_default()
+                .contains("image.size")
+        );
+
+        let long_title = request(
+            "interactive",
+            json!({"type": "button", "body": {"text": "Pick"}, "action": {"buttons": [
+                {"type": "reply", "reply": {"id": "y", "title": "A title that is far too long"}}]}}),
+        );
+        let limit = validate_message(&long_title).unwrap_err();
+        assert_eq!(limit.code, 131009);
+        assert_eq!(limit.status, axum::http::StatusCode::BAD_REQUEST);
+        assert!(
+            limit
+                .details
+                .as_deref()
+                .unwrap_or_default()
+                .contains("interactive.action.buttons[0].reply.title")
+        );
+    }
+
+    #[test]
+    fn reads_metas_read_receipt_and_refuses_a_broken_one() {
+        let read = parse_mark_read(&json!({"messaging_product": "whatsapp", "status": "read",
+            "message_id": "wamid.in", "typing_indicator": {"type": "text"}}))
+        .unwrap();
+        assert_eq!(read, MarkRead::new("wamid.in").with_typing_indicator());
+        for bad in [
+            json!({"messaging_product": "whatsapp", "status": "read"}),
+            json!({"messaging_product": "whatsapp", "status": "read", "message_id": "w",
+                "typing_indicator": {"type": "video"}}),
+        ] {
+            assert_eq!(parse_mark_read(&bad).unwrap_err().code, 100, "{bad}");
+        }
     }
 
     #[test]

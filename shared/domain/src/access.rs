@@ -34,8 +34,8 @@ impl Role {
     fn least_for(permission: Permission) -> Option<Role> {
         use Permission::*;
         Some(match permission {
-            ConversationsRead | MessagesSend | ContactsWrite | ChannelsRead | TenantRead
-            | UsersRead => Role::Agent,
+            ConversationsRead | MessagesSend | ContactsRead | ContactsWrite | ChannelsRead
+            | TenantRead | UsersRead => Role::Agent,
             TemplatesManage | UsersManage | RoutingManage | AnalyticsRead => Role::Manager,
             ChannelsManage | ApiKeysManage | TenantManage | AuditRead | DataDelete
             | BillingManage => Role::Admin,
@@ -81,6 +81,8 @@ pub enum Scope {
     MessagesSend,
     #[serde(rename = "conversations:read")]
     ConversationsRead,
+    #[serde(rename = "contacts:read")]
+    ContactsRead,
     #[serde(rename = "contacts:write")]
     ContactsWrite,
     #[serde(rename = "templates:manage")]
@@ -88,9 +90,10 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::MessagesSend,
         Scope::ConversationsRead,
+        Scope::ContactsRead,
         Scope::ContactsWrite,
         Scope::TemplatesManage,
     ];
@@ -99,6 +102,7 @@ impl Scope {
         match self {
             Scope::MessagesSend => "messages:send",
             Scope::ConversationsRead => "conversations:read",
+            Scope::ContactsRead => "contacts:read",
             Scope::ContactsWrite => "contacts:write",
             Scope::TemplatesManage => "templates:manage",
         }
@@ -109,6 +113,7 @@ impl Scope {
         match permission {
             Permission::MessagesSend => Some(Scope::MessagesSend),
             Permission::ConversationsRead => Some(Scope::ConversationsRead),
+            Permission::ContactsRead => Some(Scope::ContactsRead),
             Permission::ContactsWrite => Some(Scope::ContactsWrite),
             Permission::TemplatesManage => Some(Scope::TemplatesManage),
             _ => None,
@@ -141,6 +146,9 @@ pub struct UnknownName;
 pub enum Permission {
     ConversationsRead,
     MessagesSend,
+    /// See contacts and their consent.
+    ContactsRead,
+    /// Record contacts, opt-ins and opt-outs.
     ContactsWrite,
     TemplatesManage,
     /// See the tenant's channels (connected numbers).
@@ -163,9 +171,10 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ConversationsRead,
         Permission::MessagesSend,
+        Permission::ContactsRead,
         Permission::ContactsWrite,
         Permission::TemplatesManage,
         Permission::ChannelsRead,

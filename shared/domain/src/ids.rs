@@ -55,6 +55,11 @@ string_id!(
     ConversationId
 );
 string_id!(
+    /// Switchboard's id of a customer of a tenant: derived from the tenant and the customer's
+    /// WhatsApp identity, so it names one contact without showing their number.
+    ContactId
+);
+string_id!(
     /// A person who signs in to a tenant (admin, manager or agent).
     UserId
 );
@@ -119,6 +124,20 @@ impl ConversationId {
         h.update(contact.storage_key().as_bytes());
         let digest = h.finalize();
         Self(format!("conv_{}", hex::encode(&digest[..10])))
+    }
+}
+
+impl ContactId {
+    /// Derived, not generated: an inbound message and an import of the same customer must
+    /// meet on one contact without a read. The tenant is hashed in, so one phone number has
+    /// unrelated ids in different tenants.
+    pub fn derive(tenant: &TenantId, contact: &ContactKey) -> Self {
+        let mut h = Sha256::new();
+        h.update(tenant.as_str().as_bytes());
+        h.update([0u8]);
+        h.update(contact.storage_key().as_bytes());
+        let digest = h.finalize();
+        Self(format!("ct_{}", hex::encode(&digest[..10])))
     }
 }
 
@@ -188,6 +207,15 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.as_str().starts_with("conv_"));
+    }
+
+    #[test]
+    fn contact_ids_are_stable_per_tenant_and_hide_the_number() {
+        let key = ContactKey::WaId("15551234567".into());
+        let a = ContactId::derive(&TenantId::new("acme"), &key);
+        assert_eq!(a, ContactId::derive(&TenantId::new("acme"), &key));
+        assert_ne!(a, ContactId::derive(&TenantId::new("globex"), &key));
+        assert!(a.as_str().starts_with("ct_") && !a.as_str().contains("5551234567"));
     }
 
     #[test]

@@ -2,19 +2,21 @@
 
 pub mod access;
 pub mod clock;
+pub mod compliance;
+pub mod consent;
 pub mod conversation;
 pub mod ids;
 pub mod jobs;
 pub mod message;
 pub mod outbound;
-pub mod policy;
 pub mod secret;
 pub mod tenant_settings;
 
 pub use access::{Permission, Role, Scope};
 pub use clock::{Clock, FixedClock, SkippingClock, SystemClock};
 pub use ids::{
-    ApiKeyId, ContactKey, ConversationId, MessageId, PhoneNumberId, TenantId, UserId, Wamid,
+    ApiKeyId, ContactId, ContactKey, ConversationId, MessageId, PhoneNumberId, TenantId, UserId,
+    Wamid,
 };
 pub use message::{Direction, MessageStatus};
 pub use secret::Secret;

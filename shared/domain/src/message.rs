@@ -18,6 +18,10 @@ pub enum Direction {
 pub enum MessageStatus {
     /// Accepted by our API, waiting in the outbound queue.
     Queued,
+    /// Held by the compliance policy until a later time (quiet hours), then sent.
+    Deferred,
+    /// Refused by the compliance policy; never sent. The message's decision says why.
+    Denied,
     /// Received from the customer.
     Received,
     Sent,
@@ -33,13 +37,18 @@ impl MessageStatus {
     /// still fail) but below `delivered`: once the phone has it, a late failure changes nothing.
     pub fn rank(self) -> u8 {
         match self {
-            MessageStatus::Queued | MessageStatus::Received => 0,
+            MessageStatus::Queued | MessageStatus::Deferred | MessageStatus::Received => 0,
             MessageStatus::Sent => 1,
-            MessageStatus::Failed => 2,
+            MessageStatus::Failed | MessageStatus::Denied => 2,
             MessageStatus::Delivered => 3,
             MessageStatus::Read => 4,
             MessageStatus::Played => 5,
         }
+    }
+
+    /// Not sent yet, and still to be: the outbound function may send it.
+    pub fn awaiting_send(self) -> bool {
+        matches!(self, MessageStatus::Queued | MessageStatus::Deferred)
     }
 
     pub fn can_advance_to(self, next: MessageStatus) -> bool {
@@ -49,6 +58,8 @@ impl MessageStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             MessageStatus::Queued => "queued",
+            MessageStatus::Deferred => "deferred",
+            MessageStatus::Denied => "denied",
             MessageStatus::Received => "received",
             MessageStatus::Sent => "sent",
             MessageStatus::Delivered => "delivered",
@@ -74,6 +85,8 @@ impl FromStr for MessageStatus {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "queued" => MessageStatus::Queued,
+            "deferred" => MessageStatus::Deferred,
+            "denied" => MessageStatus::Denied,
             "received" => MessageStatus::Received,
             "sent" => MessageStatus::Sent,
             "delivered" => MessageStatus::Delivered,
@@ -104,7 +117,9 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for s in [Queued, Received, Sent, Delivered, Read, Played, Failed] {
+        for s in [
+            Queued, Deferred, Denied, Received, Sent, Delivered, Read, Played, Failed,
+        ] {
             assert_eq!(s.as_str().parse::<super::MessageStatus>().ok(), Some(s));
         }
         assert!("seen".parse::<super::MessageStatus>().is_err());

@@ -35,6 +35,10 @@ pub struct ConversationRecord {
     pub window_expires_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub message_count: i64,
+    /// When Meta refused a free-form message because the window had closed (131047): the
+    /// window stays closed from then until the customer writes again.
+    #[serde(default, with = "crate::timestamp::option")]
+    pub window_closed_by_error_at: Option<OffsetDateTime>,
 }
 
 /// Enough of a preview for a conversation list; the message keeps its full text.
@@ -209,6 +213,35 @@ impl Store {
         self.update_if(
             "advance_customer_window",
             keys::conversation_pk(tenant, conversation_id)?,
+            keys::CONVERSATION_SK,
+            &u.build(),
+            Some(&condition),
+            &p,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Records that Meta closed the customer-service window at `at` (error 131047). Only moves
+    /// forward; a conversation that does not exist is left alone.
+    pub async fn close_window(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        let closed = p.name("window_closed_by_error_at");
+        let t = p.value("at", s(timestamp::encode(at)?));
+        u.set(format!("{closed} = {t}"));
+        let condition = format!(
+            "attribute_exists({}) AND (attribute_not_exists({closed}) OR {closed} < {t})",
+            p.name(keys::PK)
+        );
+        self.update_if(
+            "close_window",
+            keys::conversation_pk(tenant, id)?,
             keys::CONVERSATION_SK,
             &u.build(),
             Some(&condition),

@@ -75,6 +75,8 @@ impl Store {
             read_at: None,
             played_at: None,
             failed_at: None,
+            denied_at: None,
+            decision: None,
             error: None,
             phone_number_id: m.phone_number_id.clone(),
             contact: m.contact.clone(),

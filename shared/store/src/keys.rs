@@ -35,6 +35,8 @@ pub(crate) const THROTTLE_SK: &str = "THROTTLE";
 pub(crate) const SESSION_SK: &str = "SESSION";
 pub(crate) const CHANNEL_SK: &str = "CHANNEL";
 pub(crate) const WABA_TOKEN_SK: &str = "TOKEN";
+pub(crate) const CONSENT_SK_PREFIX: &str = "CONSENT#";
+pub(crate) const TEMPLATE_SK: &str = "TEMPLATE";
 
 const MAX_SEGMENT_LEN: usize = 256;
 
@@ -117,6 +119,18 @@ pub(crate) fn contact_pk(tenant: &TenantId, contact: &ContactKey) -> Result<Stri
         "{}CONTACT#{}",
         tenant_prefix(tenant)?,
         contact.storage_key()
+    ))
+}
+
+pub(crate) fn contacts_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}CONTACTS", tenant_prefix(tenant)?))
+}
+
+/// A consent change in the contact's partition, in time order.
+pub(crate) fn consent_sk(at: &str, id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{CONSENT_SK_PREFIX}{at}#{}",
+        last_segment("consent change id", id)?
     ))
 }
 
@@ -277,6 +291,26 @@ pub(crate) fn waba_token_pk(tenant: &TenantId, waba_id: &str) -> Result<String, 
 /// Global: WABA-level webhooks name a WABA, not a tenant.
 pub(crate) fn waba_route_pk(waba_id: &str) -> Result<String, StoreError> {
     Ok(format!("WABA#{}", segment("WABA id", waba_id)?))
+}
+
+/// Template names are `[a-z0-9_]` and language codes `xx_YY`: neither holds `#`.
+pub(crate) fn template_pk(
+    tenant: &TenantId,
+    waba_id: &str,
+    name: &str,
+    language: &str,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}TEMPLATE#{}#{}#{}",
+        tenant_prefix(tenant)?,
+        segment("WABA id", waba_id)?,
+        segment("template name", name)?,
+        segment("template language", language)?
+    ))
+}
+
+pub(crate) fn templates_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}TEMPLATES", tenant_prefix(tenant)?))
 }
 
 pub(crate) fn audit_pk(tenant: &TenantId, month: &str) -> Result<String, StoreError> {

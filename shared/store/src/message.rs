@@ -1,6 +1,7 @@
 //! Message items and the reads the API makes of them.
 
 use crate::cursor::Cursors;
+use crate::decision::PolicyDecisionRecord;
 use crate::error::{StoreError, from_sdk};
 use crate::expression::Placeholders;
 use crate::item::{Item, from_item, s};
@@ -38,7 +39,12 @@ pub struct MessageRecord {
     pub played_at: Option<OffsetDateTime>,
     #[serde(default, with = "crate::timestamp::option")]
     pub failed_at: Option<OffsetDateTime>,
+    #[serde(default, with = "crate::timestamp::option")]
+    pub denied_at: Option<OffsetDateTime>,
     pub error: Option<DeliveryError>,
+    /// The compliance policy's latest decision (outbound messages).
+    #[serde(default)]
+    pub decision: Option<PolicyDecisionRecord>,
     pub phone_number_id: PhoneNumberId,
     pub contact: ContactKey,
 }

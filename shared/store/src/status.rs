@@ -54,7 +54,8 @@ fn timestamp_attribute(status: MessageStatus) -> Option<&'static str> {
         MessageStatus::Read => Some("read_at"),
         MessageStatus::Played => Some("played_at"),
         MessageStatus::Failed => Some("failed_at"),
-        MessageStatus::Queued | MessageStatus::Received => None,
+        MessageStatus::Denied => Some("denied_at"),
+        MessageStatus::Queued | MessageStatus::Deferred | MessageStatus::Received => None,
     }
 }
 

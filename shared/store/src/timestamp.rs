@@ -70,6 +70,29 @@ pub(crate) mod option {
     }
 }
 
+/// `#[serde(default, with = "crate::timestamp::vec")]`
+pub(crate) mod vec {
+    use super::*;
+    use serde::ser::SerializeSeq;
+
+    pub(crate) fn serialize<S: Serializer>(ts: &[OffsetDateTime], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(ts.len()))?;
+        for t in ts {
+            seq.serialize_element(&encode(*t).map_err(serde::ser::Error::custom)?)?;
+        }
+        seq.end()
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<OffsetDateTime>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| decode(text).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The Graph API client.
 
 use super::error::{GraphError, TransportKind};
-use super::message::OutboundMessage;
+use super::outbound::{MarkRead, OutboundMessage};
 use super::response::{SendAccepted, parse_error, parse_send_accepted};
 use reqwest::header::{HeaderMap, RETRY_AFTER, USER_AGENT};
 use std::sync::Arc;
@@ -88,37 +88,79 @@ impl GraphClient {
         message: &OutboundMessage,
         callback_data: Option<&str>,
     ) -> Result<SendAccepted, GraphError> {
-        let url = self.node_url(phone_number_id, "messages")?;
-        if token.is_empty() {
-            return Err(GraphError::InvalidRequest("the access token is empty"));
-        }
         let mut request = serde_json::to_value(message)
             .map_err(|_| GraphError::InvalidRequest("the message cannot be encoded"))?;
         if let (Some(data), Some(fields)) = (callback_data, request.as_object_mut()) {
             fields.insert("biz_opaque_callback_data".into(), data.into());
+        }
+        let (http_status, body) = self
+            .post_messages(token, phone_number_id, &request, "send")
+            .await?;
+        parse_send_accepted(&body).map_err(|reason| GraphError::Decode {
+            http_status,
+            reason,
+        })
+    }
+
+    /// Marks a customer's message (and the ones before it) as read, optionally showing "typing…"
+    /// until the reply goes out.
+    pub async fn mark_read(
+        &self,
+        token: &Secret,
+        phone_number_id: &str,
+        read: &MarkRead,
+    ) -> Result<(), GraphError> {
+        let request = serde_json::to_value(read)
+            .map_err(|_| GraphError::InvalidRequest("the read receipt cannot be encoded"))?;
+        let (http_status, body) = self
+            .post_messages(token, phone_number_id, &request, "mark_read")
+            .await?;
+        match serde_json::from_slice::<WireSuccess>(&body) {
+            Ok(WireSuccess { success: true }) => Ok(()),
+            Ok(WireSuccess { success: false }) => Err(GraphError::Decode {
+                http_status,
+                reason: "`success` is false".to_owned(),
+            }),
+            Err(e) => Err(GraphError::Decode {
+                http_status,
+                reason: format!("not the documented shape: {e}"),
+            }),
+        }
+    }
+
+    /// `POST /{phone_number_id}/messages`, shared by sends and read receipts: a non-2xx answer
+    /// becomes the Graph error it carries.
+    async fn post_messages(
+        &self,
+        token: &Secret,
+        phone_number_id: &str,
+        request: &serde_json::Value,
+        operation: &'static str,
+    ) -> Result<(u16, Vec<u8>), GraphError> {
+        let url = self.node_url(phone_number_id, "messages")?;
+        if token.is_empty() {
+            return Err(GraphError::InvalidRequest("the access token is empty"));
         }
         let (status, headers, body) = self
             .execute(
                 self.http
                     .post(url)
                     .bearer_auth(token.expose())
-                    .json(&request),
+                    .json(request),
             )
             .await?;
         if !status.is_success() {
             let error = api_error(status.as_u16(), &headers, &body, token);
             tracing::debug!(
                 phone_number_id,
+                operation,
                 http_status = status.as_u16(),
                 code = error.code(),
-                "graph send rejected"
+                "graph request rejected"
             );
             return Err(error);
         }
-        parse_send_accepted(&body).map_err(|reason| GraphError::Decode {
-            http_status: status.as_u16(),
-            reason,
-        })
+        Ok((status.as_u16(), body))
     }
 
     /// `{base}/{version}/{node}/{edge}`. Node ids are Meta's numeric ids; anything that could
@@ -156,6 +198,12 @@ impl GraphClient {
         let body = response.bytes().await.map_err(transport_error)?;
         Ok((status, headers, body.to_vec()))
     }
+}
+
+/// The answer to a read receipt: `{"success": true}`.
+#[derive(serde::Deserialize)]
+struct WireSuccess {
+    success: bool,
 }
 
 fn transport_error(source: reqwest::Error) -> GraphError {

@@ -35,7 +35,10 @@ impl StatusUpdate {
     pub fn parsed_status(&self) -> Option<MessageStatus> {
         match self.status.parse::<MessageStatus>().ok()? {
             // Meta never reports these two; they are ours.
-            MessageStatus::Queued | MessageStatus::Received => None,
+            MessageStatus::Queued
+            | MessageStatus::Deferred
+            | MessageStatus::Denied
+            | MessageStatus::Received => None,
             known => Some(known),
         }
     }

@@ -86,7 +86,7 @@ async fn an_older_message_arriving_later_never_shrinks_the_window_or_rewinds_the
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(contact.last_inbound_at, T0);
+    assert_eq!(contact.last_inbound_at, Some(T0));
     assert_eq!(contact.profile_name.as_deref(), Some("Ana"));
 
     // A newer message does move everything forward.

@@ -1,6 +1,7 @@
 //! The store against the real DynamoDB API, served by moto. Run under `scripts/with-moto.sh`.
 
 mod common;
+mod consent;
 mod directory;
 mod idempotency;
 mod inbound;

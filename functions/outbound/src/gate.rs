@@ -1,0 +1,123 @@
+//! Gathers the facts the compliance engine decides on, right before a send: the tenant's
+//! settings, the contact's consent and recent marketing, the conversation's window, the
+//! template's review state. The engine itself is pure (`switchboard_domain::compliance`).
+
+use switchboard_domain::compliance::{
+    self, ChannelFacts, ConsentState, ContactFacts, Decision, MessageFacts, MessageKind,
+    PolicyInput, RecipientFacts, TemplateCategory, TemplateStatus, TenantFacts, WindowFacts,
+};
+use switchboard_domain::consent::{ConsentState as ConsentName, OptInSource, OptOutSource};
+use switchboard_domain::{TenantId, TenantSettings};
+use switchboard_meta::graph::MessageContent;
+use switchboard_store::{MarketingConsent, MessageRecord, Store, StoreError};
+use time::OffsetDateTime;
+
+/// What the gate decided and whether the message is a marketing template (its send is then
+/// counted for the frequency cap).
+pub struct GateResult {
+    pub decision: Decision,
+    pub marketing: bool,
+}
+
+pub async fn check(
+    store: &Store,
+    tenant: &TenantId,
+    waba_id: &str,
+    message: &MessageRecord,
+    content: &MessageContent,
+    now: OffsetDateTime,
+) -> Result<GateResult, StoreError> {
+    let record = store.get_tenant(tenant).await?;
+    let settings = record
+        .as_ref()
+        .map(|t| t.settings.clone())
+        .unwrap_or_else(TenantSettings::default);
+    let suspended = record.as_ref().is_some_and(|t| t.suspension.is_some());
+    let contact = store.get_contact(tenant, &message.contact).await?;
+    let conversation = store
+        .get_conversation(tenant, &message.conversation_id)
+        .await?;
+
+    let kind = match content.template() {
+        None => MessageKind::FreeForm,
+        Some((name, language)) => {
+            match store.get_template(tenant, waba_id, name, language).await? {
+                Some(t) => MessageKind::Template {
+                    // A template we hold without a category Meta names is treated as marketing:
+                    // the strictest reading.
+                    category: TemplateCategory::from_meta(&t.category)
+                        .unwrap_or(TemplateCategory::Marketing),
+                    status: TemplateStatus::from_meta(&t.status),
+                },
+                None => MessageKind::Template {
+                    category: TemplateCategory::Marketing,
+                    status: TemplateStatus::Unknown,
+                },
+            }
+        }
+    };
+    let marketing = matches!(
+        kind,
+        MessageKind::Template {
+            category: TemplateCategory::Marketing,
+            ..
+        }
+    );
+    let consent = contact.as_ref().map(|c| &c.consent);
+    let sends: &[OffsetDateTime] = contact
+        .as_ref()
+        .map(|c| c.marketing_sent_at.as_slice())
+        .unwrap_or_default();
+    let input = PolicyInput {
+        now,
+        tenant: TenantFacts::from_settings(&settings, suspended, false),
+        // The caller checked the route just before: the number is this tenant's.
+        channel: ChannelFacts { connected: true },
+        contact: ContactFacts {
+            consent: consent.map(engine_consent).unwrap_or_default(),
+            ever_opted_in: consent.is_some_and(|c| c.ever_opted_in),
+            recent_marketing_sends: sends,
+        },
+        window: WindowFacts {
+            last_customer_message_at: conversation
+                .as_ref()
+                .and_then(|c| c.last_customer_message_at),
+            closed_by_error_at: conversation
+                .as_ref()
+                .and_then(|c| c.window_closed_by_error_at),
+        },
+        recipient: RecipientFacts::from_contact(&message.contact),
+        message: MessageFacts {
+            kind,
+            screening_text: content.screening_text(),
+        },
+    };
+    Ok(GateResult {
+        decision: compliance::decide(&input),
+        marketing,
+    })
+}
+
+/// The stored consent as the engine reads it. A source the store holds but this version does
+/// not know reads as the strictest one of its side.
+fn engine_consent(c: &MarketingConsent) -> ConsentState {
+    match c.state {
+        ConsentName::Unknown => ConsentState::Unknown,
+        ConsentName::OptedIn => ConsentState::OptedIn {
+            at: c.opted_in_at.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            source: c
+                .source
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(OptInSource::Other),
+        },
+        ConsentName::OptedOut => ConsentState::OptedOut {
+            at: c.opted_out_at.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            source: c
+                .source
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(OptOutSource::BusinessRecorded),
+        },
+    }
+}
