@@ -52,7 +52,7 @@ async fn invalid_messages_are_refused_naming_the_field() {
             "phone_number_id",
         ),
         (
-            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "type": "image", "text": { "body": "x" } }),
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": "15551234567", "type": "fax", "text": { "body": "x" } }),
             "type",
         ),
         (

@@ -13,34 +13,141 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use switchboard_domain::jobs::OutboundJob;
-use switchboard_domain::outbound::OutboundPayload;
 use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, PhoneNumberId};
+use switchboard_meta::graph::{MessageContent, OutboundMessage};
+use switchboard_platform::outbox::{self, SubmitError};
 use switchboard_store::{IdempotencyKey, MessageRecord, NewOutboundMessage};
 
 /// WhatsApp's limit for a text body.
 pub const MAX_TEXT_CHARS: usize = 4096;
 const IDEMPOTENCY_SCOPE: &str = "api:messages";
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `POST /v1/messages`: where to send (a conversation, or a business number and a recipient),
+/// and the message in Meta's own shape: `type` and that type's object, plus an optional
+/// `context.message_id` to quote the customer's message.
+#[derive(Debug)]
 struct CreateMessage {
-    /// Reply in an existing conversation…
     conversation_id: Option<String>,
-    /// …or name the business number and the recipient (phone number or BSUID).
     phone_number_id: Option<String>,
     to: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    text: Option<TextBody>,
+    reply_to: Option<String>,
+    content: Result<MessageContent, Vec<FieldError>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TextBody {
-    body: Option<String>,
-    #[serde(default)]
-    preview_url: bool,
+/// The members a request may have beside the one named by `type`. `messaging_product` and
+/// `recipient_type` are accepted (and must say what Meta's requests say) so that a body
+/// written for the Cloud API works here unchanged.
+const ENVELOPE: [&str; 7] = [
+    "conversation_id",
+    "phone_number_id",
+    "to",
+    "type",
+    "context",
+    "messaging_product",
+    "recipient_type",
+];
+
+fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn parse_request(body: &[u8]) -> Result<CreateMessage, Problem> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| Problem::malformed(e.to_string()))?;
+    let serde_json::Value::Object(mut fields) = value else {
+        return Err(Problem::malformed("the body must be a JSON object"));
+    };
+    let mut errors = Vec::new();
+    let string = |fields: &serde_json::Map<String, serde_json::Value>,
+                  name: &str,
+                  errors: &mut Vec<FieldError>| {
+        match fields.get(name) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                errors.push(field_error(name, "must be a string"));
+                None
+            }
+        }
+    };
+    let conversation_id = string(&fields, "conversation_id", &mut errors);
+    let phone_number_id = string(&fields, "phone_number_id", &mut errors);
+    let to = string(&fields, "to", &mut errors);
+    let kind = string(&fields, "type", &mut errors).unwrap_or_else(|| "text".to_owned());
+    if string(&fields, "messaging_product", &mut errors).is_some_and(|p| p != "whatsapp") {
+        errors.push(field_error("messaging_product", "must be \"whatsapp\""));
+    }
+    if string(&fields, "recipient_type", &mut errors).is_some_and(|r| r != "individual") {
+        errors.push(field_error("recipient_type", "must be \"individual\""));
+    }
+    let reply_to = match fields.get("context") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Object(c)) => match (c.get("message_id"), c.len()) {
+            (Some(serde_json::Value::String(id)), 1)
+                if !id.trim().is_empty() && id.len() <= 256 =>
+            {
+                Some(id.trim().to_owned())
+            }
+            _ => {
+                errors.push(field_error(
+                    "context",
+                    "must be {\"message_id\": the wamid of the message this one answers}",
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(field_error("context", "must be an object"));
+            None
+        }
+    };
+    for name in fields.keys() {
+        if !ENVELOPE.contains(&name.as_str()) && *name != kind {
+            errors.push(field_error(
+                name,
+                format!("is not a member of a {kind} message"),
+            ));
+        }
+    }
+    let content = match fields.remove(&kind) {
+        _ if !MessageContent::TYPE_NAMES.contains(&kind.as_str()) => Err(vec![field_error(
+            "type",
+            format!("must be one of: {}", MessageContent::TYPE_NAMES.join(", ")),
+        )]),
+        None | Some(serde_json::Value::Null) => Err(vec![field_error(&kind, "is required")]),
+        Some(object) => match MessageContent::from_request(&kind, object) {
+            Err(e) => Err(vec![field_error(&e.field, e.message)]),
+            Ok(content) => {
+                let violations = switchboard_meta::graph::violations(&content);
+                if violations.is_empty() {
+                    Ok(content)
+                } else {
+                    Err(violations
+                        .into_iter()
+                        .map(|v| field_error(&v.field, v.message))
+                        .collect())
+                }
+            }
+        },
+    };
+    let content = match (content, errors.is_empty()) {
+        (Ok(content), true) => Ok(content),
+        (Ok(_), false) => Err(errors),
+        (Err(mut more), _) => {
+            errors.append(&mut more);
+            Err(errors)
+        }
+    };
+    Ok(CreateMessage {
+        conversation_id,
+        phone_number_id,
+        to,
+        reply_to,
+        content,
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,8 +161,8 @@ struct Accepted {
 struct Validated {
     phone_number_id: PhoneNumberId,
     to: ContactKey,
-    body: String,
-    preview_url: bool,
+    reply_to: Option<String>,
+    content: MessageContent,
 }
 
 pub(crate) async fn create(
@@ -64,8 +171,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let request: CreateMessage =
-        serde_json::from_slice(&body).map_err(|e| Problem::malformed(e.to_string()))?;
+    let request = parse_request(&body)?;
     // Before the idempotency claim: a suspended tenant's retry must not replay an earlier
     // acceptance as if sending were still open, and nothing is stored or queued.
     if let Some(suspension) = state.store.tenant_suspension(&caller.tenant).await? {
@@ -105,87 +211,57 @@ async fn accept(
     message_id: MessageId,
 ) -> Result<Accepted, Problem> {
     let v = validate(state, caller, request).await?;
-    let payload = OutboundPayload::Text {
-        body: v.body.clone(),
-        preview_url: v.preview_url,
-    };
-    let body_json = serde_json::to_string(&payload).map_err(|e| Problem::internal(&e))?;
-    let recorded = state
-        .store
-        .create_outbound_message(
-            &caller.tenant,
-            &NewOutboundMessage {
-                message_id: message_id.clone(),
-                phone_number_id: v.phone_number_id.clone(),
-                to: v.to.clone(),
-                message_type: "text".into(),
-                text: Some(v.body),
-                body_json,
-                created_at: state.clock.now(),
-            },
-        )
-        .await?;
-    let (conversation_id, status) = match recorded {
-        switchboard_store::Recorded::New {
-            conversation_id, ..
-        } => (conversation_id, MessageStatus::Queued),
-        switchboard_store::Recorded::Duplicate {
-            conversation_id, ..
-        } => {
-            // A retry of a request that created the message: answer with what it is now.
-            let stored = state
-                .store
-                .get_message(&caller.tenant, &message_id)
-                .await?
-                .ok_or_else(|| Problem::internal(&"duplicate message not readable"))?;
-            if stored.status != MessageStatus::Queued {
-                return Ok(Accepted {
-                    id: message_id,
-                    conversation_id,
-                    status: stored.status,
-                });
-            }
-            (conversation_id, MessageStatus::Queued)
-        }
-    };
-    let job = OutboundJob {
-        tenant_id: caller.tenant.clone(),
-        message_id: message_id.clone(),
-    };
-    let job_json = serde_json::to_string(&job).map_err(|e| Problem::internal(&e))?;
-    let group = OutboundJob::group_id(&caller.tenant, &v.to.storage_key());
-    // The deduplication id is the message id: a retried request does not queue it twice.
-    if let Err(e) = state
-        .outbound_queue
-        .send_fifo(&job_json, &group, message_id.as_str())
-        .await
-    {
-        // The message is stored as queued but will not be sent: record that, answer 503.
-        let error = switchboard_store::DeliveryError {
-            code: 0,
-            title: Some("Could not be queued".into()),
-            details: None,
-        };
-        if let Err(mark) = state
-            .store
-            .mark_failed(&caller.tenant, &message_id, &error, state.clock.now())
-            .await
-        {
-            tracing::error!(error = %mark, "could not mark an unqueued message failed");
-        }
-        return Err(Problem::unavailable(&e));
+    let message_type = v.content.type_name();
+    let text = preview_text(&v.content);
+    let mut outbound = OutboundMessage::new(v.to.clone(), v.content);
+    outbound.reply_to = v.reply_to;
+    // Stored as Meta's request body: only the outbound function turns it into the call.
+    let body_json = serde_json::to_string(&outbound).map_err(|e| Problem::internal(&e))?;
+    let now = state.clock.now();
+    let submitted = outbox::submit(
+        &state.store,
+        &state.outbound_queue,
+        &caller.tenant,
+        &NewOutboundMessage {
+            message_id: message_id.clone(),
+            phone_number_id: v.phone_number_id.clone(),
+            to: v.to.clone(),
+            message_type: message_type.into(),
+            text,
+            body_json,
+            created_at: now,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        SubmitError::Store(e) => Problem::from(e),
+        SubmitError::Queue(e) => Problem::unavailable(&e),
+    })?;
+    if submitted.new {
+        tracing::info!(tenant = %caller.tenant, message = %message_id, message_type, "outbound message queued");
+        // Who sent what (by id: never the recipient or the text).
+        state
+            .audit
+            .record(caller, "message.sent", Some(message_id.to_string()))
+            .await;
     }
-    tracing::info!(tenant = %caller.tenant, message = %message_id, "outbound message queued");
-    // Who sent what (by id: never the recipient or the text).
-    state
-        .audit
-        .record(caller, "message.sent", Some(message_id.to_string()))
-        .await;
     Ok(Accepted {
         id: message_id,
-        conversation_id,
-        status,
+        conversation_id: submitted.conversation_id,
+        status: submitted.status,
     })
+}
+
+/// What the conversation shows of the message: its text, caption or body.
+fn preview_text(content: &MessageContent) -> Option<String> {
+    match content {
+        MessageContent::Text(t) => Some(t.body.clone()),
+        MessageContent::Image(m) | MessageContent::Video(m) => m.caption.clone(),
+        MessageContent::Document(d) => d.caption.clone(),
+        MessageContent::Interactive(i) => i.body.clone(),
+        _ => None,
+    }
 }
 
 async fn validate(
@@ -193,27 +269,11 @@ async fn validate(
     caller: &Principal,
     r: CreateMessage,
 ) -> Result<Validated, Problem> {
-    let mut errors = Vec::new();
-    let mut err = |field: &str, message: &str| {
-        errors.push(FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        })
+    let (mut errors, content) = match r.content {
+        Ok(content) => (Vec::new(), Some(content)),
+        Err(errors) => (errors, None),
     };
-    match r.kind.as_deref() {
-        None | Some("text") => {}
-        Some(_) => err("type", "only \"text\" messages can be sent yet"),
-    }
-    let text = r.text.as_ref();
-    let body = text.and_then(|t| t.body.clone()).unwrap_or_default();
-    if text.is_none() {
-        err("text", "is required");
-    } else if body.trim().is_empty() {
-        err("text.body", "must not be empty");
-    } else if body.chars().count() > MAX_TEXT_CHARS {
-        err("text.body", "must be at most 4096 characters");
-    }
-    let preview_url = text.is_some_and(|t| t.preview_url);
+    let mut err = |field: &str, message: &str| errors.push(field_error(field, message));
 
     let target = match (&r.conversation_id, &r.phone_number_id, &r.to) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -288,11 +348,14 @@ async fn validate(
         let (field, message) = not_owned;
         return Err(Problem::field(field, message));
     }
+    let Some(content) = content else {
+        return Err(Problem::internal(&"content missing without a field error"));
+    };
     Ok(Validated {
         phone_number_id,
         to,
-        body,
-        preview_url,
+        reply_to: r.reply_to,
+        content,
     })
 }
 

@@ -13,6 +13,7 @@
 
 use crate::access::Access;
 use crate::accounts::{MAX_EMAIL_BYTES, MAX_NAME_CHARS};
+use crate::contacts::{MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 use crate::conversations::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::messages::MAX_TEXT_CHARS;
 use crate::password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
@@ -22,6 +23,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
+use switchboard_domain::compliance::DenyReason;
+use switchboard_domain::consent::OptInSource;
 use switchboard_domain::{Permission, Role, Scope};
 
 use Access::{Allowed, Operator, Person, Public};
@@ -91,6 +94,7 @@ pub(crate) fn document() -> Value {
             { "name": "auth", "description": "Sign-up, sign-in, tokens, sessions, passwords." },
             { "name": "conversations", "description": "Conversations and their messages." },
             { "name": "messages", "description": "Sending messages and reading them." },
+            { "name": "contacts", "description": "Customers and their marketing consent." },
             { "name": "users", "description": "The tenant's people." },
             { "name": "api-keys", "description": "Keys for the business's servers." },
             { "name": "audit", "description": "Who did what." },
@@ -113,8 +117,8 @@ fn intro() -> String {
         "\
 The HTTP API of Switchboard, a multi-tenant WhatsApp Business platform. Every answer is JSON; \
 every error is an RFC 9457 `application/problem+json` object whose `type` names the problem \
-(see the error responses). Request bodies are JSON (at most {MAX_BODY_BYTES} bytes) and \
-unknown fields are refused.\n\n\
+(see the error responses). Request bodies are JSON (at most {MAX_BODY_BYTES} bytes; a contact \
+import may be CSV and up to {MAX_IMPORT_BYTES} bytes) and unknown fields are refused.\n\n\
 Credentials: a person signs in with `POST /v1/auth/login` and sends the access token as \
 `Authorization: Bearer …`; the console may ask for a session instead (cookie \
 `__Host-sb_session`, with the CSRF token repeated in `X-CSRF-Token` on unsafe requests). A \
@@ -387,12 +391,51 @@ fn schemas() -> Value {
         }),
     );
     let message_type = || {
+        let mut kinds: Vec<Value> = MESSAGE_TYPES.iter().map(|(t, _)| json!(t)).collect();
+        // `null` is listed: OpenAPI 3.0 lets an enum forbid it despite `nullable`.
+        kinds.push(Value::Null);
         json!({
             "type": "string",
-            "enum": ["text"],
+            "enum": kinds,
+            "nullable": true,
             "default": "text",
-            "description": "Only text messages can be sent yet.",
+            "description": "What kind of message; the object under the key of this name holds it. Absent or null: `text`.",
         })
+    };
+    // The message's own fields: its type, the object under that type's key (Meta's Cloud API
+    // shape), and what it replies to.
+    let message_content = || {
+        let mut out = Map::new();
+        out.insert("type".into(), message_type());
+        for (kind, description) in MESSAGE_TYPES {
+            let schema = if *kind == "text" {
+                schema_ref("TextBody")
+            } else {
+                json!({
+                    "type": "object",
+                    "description": format!("{description} In the shape of Meta's Cloud API `{kind}` object; required when `type` is `{kind}`."),
+                })
+            };
+            out.insert((*kind).into(), schema);
+        }
+        out.insert("context".into(), nullable(schema_ref("MessageContext")));
+        // Accepted so that a body written for the Cloud API works unchanged.
+        out.insert(
+            "messaging_product".into(),
+            json!({ "type": "string", "enum": ["whatsapp", null], "nullable": true }),
+        );
+        out.insert(
+            "recipient_type".into(),
+            json!({ "type": "string", "enum": ["individual", null], "nullable": true }),
+        );
+        out
+    };
+    let create_message = |target: Value| {
+        let mut properties = message_content();
+        if let Value::Object(t) = target {
+            properties.extend(t);
+        }
+        Value::Object(properties)
     };
     let live = |what: &str| json!({ "type": "string", "nullable": true, "description": format!("{what}, as Meta says now; `null` when Meta cannot be asked.") });
     let channel = object(
@@ -431,6 +474,13 @@ fn schemas() -> Value {
             ),
         })
     };
+    let recipient = || {
+        json!({
+            "type": "string",
+            "pattern": "^(\\+?[0-9]{6,15}|[A-Z]{2}\\.[A-Za-z0-9]+)$",
+            "description": "A phone number in international format (digits, optional `+`) or a business-scoped user id (`CC.…`).",
+        })
+    };
     let digits = |max: u32| json!({ "type": "string", "pattern": format!("^[0-9]{{1,{max}}}$") });
     merge([
         json!({
@@ -445,8 +495,19 @@ fn schemas() -> Value {
         "Scope": { "type": "string", "enum": Scope::ALL.map(Scope::as_str) },
         "MessageStatus": {
             "type": "string",
-            "enum": ["queued", "received", "sent", "delivered", "read", "played", "failed"],
+            "enum": ["queued", "deferred", "denied", "received", "sent", "delivered", "read", "played", "failed"],
+            "description": "`deferred`: held by the compliance policy until `decision.until` (quiet hours), then sent. `denied`: refused by the policy and never sent; `decision` says why.",
         },
+        "PolicyDecision": object(&["outcome", "at"], json!({
+            "outcome": { "type": "string", "enum": ["allow", "deny", "defer"] },
+            "reason": {
+                "type": "string",
+                "description": "A stable reason code: for a deny `window_closed`, `no_opt_in`, `opted_out`, …; for a deferral `quiet_hours`. Absent for an allow.",
+            },
+            "detail": { "type": "string", "description": "A sentence for the business." },
+            "until": { "type": "string", "format": "date-time", "description": "With `defer`: when the message is sent." },
+            "at": time(),
+        })),
         "Direction": { "type": "string", "enum": ["inbound", "outbound"] },
         "ContactKey": object(&["kind", "id"], json!({
             "kind": { "type": "string", "enum": ["wa_id", "user_id"], "description": "A phone number (`wa_id`) or a business-scoped user id." },
@@ -526,6 +587,7 @@ fn schemas() -> Value {
         "Conversation": object(&[
             "id", "phone_number_id", "contact", "profile_name", "created_at", "last_message_at",
             "last_message_preview", "last_customer_message_at", "window_expires_at", "message_count",
+            "window_closed_by_error_at",
         ], json!({
             "id": string(),
             "phone_number_id": string(),
@@ -537,6 +599,7 @@ fn schemas() -> Value {
             "last_customer_message_at": nullable(time()),
             "window_expires_at": { "type": "string", "format": "date-time", "nullable": true, "description": "When free-form replies stop being allowed: 24 hours after the customer's latest message." },
             "message_count": { "type": "integer", "minimum": 0 },
+            "window_closed_by_error_at": { "type": "string", "format": "date-time", "nullable": true, "description": "When Meta refused a free-form message because the window had closed (131047); it stays closed until the customer writes again." },
         })),
         "ConversationPage": page_of("Conversation"),
         "DeliveryError": object(&["code", "title", "details"], json!({
@@ -546,8 +609,8 @@ fn schemas() -> Value {
         })),
         "Message": object(&[
             "id", "conversation_id", "direction", "message_type", "text", "status", "wamid",
-            "created_at", "sent_at", "delivered_at", "read_at", "played_at", "failed_at", "error",
-            "phone_number_id", "contact",
+            "created_at", "sent_at", "delivered_at", "read_at", "played_at", "failed_at",
+            "denied_at", "error", "decision", "phone_number_id", "contact",
         ], json!({
             "id": string(),
             "conversation_id": string(),
@@ -562,7 +625,13 @@ fn schemas() -> Value {
             "read_at": nullable(time()),
             "played_at": nullable(time()),
             "failed_at": nullable(time()),
+            "denied_at": nullable(time()),
             "error": nullable(schema_ref("DeliveryError")),
+            "decision": {
+                "allOf": [schema_ref("PolicyDecision")],
+                "nullable": true,
+                "description": "The compliance policy's latest decision on an outbound message; `null` before there is one and for inbound messages.",
+            },
             "phone_number_id": string(),
             "contact": schema_ref("ContactKey"),
         })),
@@ -571,25 +640,20 @@ fn schemas() -> Value {
         "MessagePage": page_of("Message"),
         "TextBody": text_body,
         "CreateMessage": {
-            "description": "A reply in an existing conversation, or a message to a recipient from one of the tenant's numbers.",
+            "description": "A reply in an existing conversation, or a message to a recipient from one of the tenant's numbers. `type` names the kind of message and the key that holds it, in the shape of Meta's Cloud API (`{\"type\": \"image\", \"image\": {\"link\": …}}`); `context` makes it a reply to one of the customer's messages.",
             "oneOf": [
-                object(&["conversation_id", "text"], json!({
+                object(&["conversation_id"], create_message(json!({
                     "conversation_id": id_schema(),
-                    "type": message_type(),
-                    "text": schema_ref("TextBody"),
-                })),
-                object(&["phone_number_id", "to", "text"], json!({
+                }))),
+                object(&["phone_number_id", "to"], create_message(json!({
                     "phone_number_id": id_schema(),
-                    "to": {
-                        "type": "string",
-                        "pattern": "^(\\+?[0-9]{6,15}|[A-Z]{2}\\.[A-Za-z0-9]+)$",
-                        "description": "A phone number in international format (digits, optional `+`) or a business-scoped user id (`CC.…`).",
-                    },
-                    "type": message_type(),
-                    "text": schema_ref("TextBody"),
-                })),
+                    "to": recipient(),
+                }))),
             ],
         },
+        "MessageContext": object(&["message_id"], json!({
+            "message_id": { "type": "string", "maxLength": 256, "pattern": "\\S", "description": "The `wamid` of the message replied to." },
+        })),
         "MessageAccepted": object(&["id", "conversation_id", "status"], json!({
             "id": string(),
             "conversation_id": string(),
@@ -645,6 +709,9 @@ fn schemas() -> Value {
             "at": time(),
         })),
         "Suspend": object(&["reason"], json!({ "reason": reason() })),
+        }),
+        contact_schemas(recipient()),
+        json!({
         "Resume": object(&[], json!({
             "reason": {
                 "type": "string",
@@ -656,6 +723,147 @@ fn schemas() -> Value {
         })),
         }),
     ])
+}
+
+/// The kinds of message `POST /v1/messages` takes, each under the key of its name.
+const MESSAGE_TYPES: &[(&str, &str)] = &[
+    ("text", "Text."),
+    (
+        "image",
+        "An image: `link` or a media `id`, optional `caption`.",
+    ),
+    (
+        "video",
+        "A video: `link` or a media `id`, optional `caption`.",
+    ),
+    (
+        "audio",
+        "An audio file or voice note: `link` or a media `id`.",
+    ),
+    (
+        "document",
+        "A document: `link` or a media `id`, optional `caption` and `filename`.",
+    ),
+    ("sticker", "A sticker: `link` or a media `id`."),
+    (
+        "location",
+        "A location: `latitude`, `longitude`, optional `name` and `address`.",
+    ),
+    ("contacts", "Contact cards (an array in Meta's shape)."),
+    (
+        "reaction",
+        "An emoji reaction: `message_id` (the wamid reacted to) and `emoji`.",
+    ),
+    (
+        "template",
+        "A template message: `name`, `language`, optional `components`. Templates must be approved by Meta.",
+    ),
+    (
+        "interactive",
+        "Buttons, a list, or another interactive message: `type`, `body`, `action`, …",
+    ),
+];
+
+/// Contacts, their marketing consent, and the bodies of `/v1/contacts`.
+fn contact_schemas(recipient: Value) -> Value {
+    let declarable: Vec<&str> = OptInSource::ALL
+        .into_iter()
+        .filter(|s| s.declarable())
+        .map(OptInSource::as_str)
+        .collect();
+    let loose_string = |description: &str| json!({ "type": "string", "nullable": true, "description": description });
+    let recorded_by = || json!({ "type": "string", "description": "Who recorded it: `user:…`, `api_key:…`, `customer` or `meta`." });
+    json!({
+        "ProofInput": object(&[], json!({
+            "text": loose_string("The wording the customer agreed to, at most 2000 characters."),
+            "url": loose_string("Where it was collected: an http(s) URL of at most 2048 characters."),
+            "captured_at": loose_string("When the customer agreed, as an RFC 3339 time (2026-11-01T10:00:00Z)."),
+        })),
+        "OptInInput": {
+            "description": "An opt-in the business declares: where it was collected and what proves it (`proof.text` or `proof.url`, or both). Refused (409, or `refused` in an import) for a customer who opted out: only their own action on WhatsApp opts them back in.",
+            "type": "object",
+            "required": ["source", "proof"],
+            "properties": {
+                "source": {
+                    "type": "string",
+                    "enum": declarable,
+                    "description": "Where the opt-in was collected. `keyword` and `user_preferences` are recorded by Switchboard when the customer acts on WhatsApp and cannot be declared.",
+                },
+                "proof": schema_ref("ProofInput"),
+            },
+            "additionalProperties": false,
+        },
+        "ContactInput": object(&["phone"], json!({
+            "phone": recipient,
+            "opt_in": nullable(schema_ref("OptInInput")),
+            "opted_out": {
+                "type": "boolean",
+                "default": false,
+                "description": "Record that the customer asked not to receive marketing (e.g. from another system's suppression list). Not together with `opt_in`.",
+            },
+        })),
+        "ContactImport": object(&["contacts"], json!({
+            "contacts": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_IMPORT_ROWS,
+                "description": format!("1 to {MAX_IMPORT_ROWS} contacts, each shaped as `ContactInput`. A row that is not valid does not refuse the import: its result is `invalid`, with `errors`."),
+                "items": { "description": "A `ContactInput`." },
+            },
+        })),
+        "ContactImportRow": object(&["row", "status"], json!({
+            "row": { "type": "integer", "minimum": 1, "description": "1-based position in the import (for CSV, the data row, not counting the header)." },
+            "status": {
+                "type": "string",
+                "enum": ["recorded", "opted_in", "already_opted_in", "opted_out", "already_opted_out", "refused", "invalid"],
+                "description": "`recorded`: stored without a consent change; `already_opted_in`: the new proof was added to the history; `refused`: an opt-in for a customer who opted out, not recorded; `invalid`: nothing stored, `errors` says why.",
+            },
+            "contact_id": { "type": "string", "description": "Absent for an invalid row." },
+            "errors": { "type": "array", "items": schema_ref("FieldError") },
+        })),
+        "ContactImportResult": object(&["results", "summary"], json!({
+            "results": { "type": "array", "items": schema_ref("ContactImportRow") },
+            "summary": object(&["rows", "recorded", "opted_in", "opted_out", "refused", "invalid"], json!({
+                "rows": { "type": "integer", "minimum": 0 },
+                "recorded": { "type": "integer", "minimum": 0, "description": "Stored without a change of consent (including already opted in or out)." },
+                "opted_in": { "type": "integer", "minimum": 0 },
+                "opted_out": { "type": "integer", "minimum": 0 },
+                "refused": { "type": "integer", "minimum": 0 },
+                "invalid": { "type": "integer", "minimum": 0 },
+            })),
+        })),
+        "ConsentProof": object(&["recorded_by"], json!({
+            "text": { "type": "string", "description": "The wording the customer agreed to, or the keyword they sent." },
+            "url": { "type": "string", "description": "Where it was collected." },
+            "captured_at": { "type": "string", "description": "When the customer agreed, as the business stated it (RFC 3339)." },
+            "recorded_by": recorded_by(),
+        })),
+        "ConsentChange": object(&["change", "source", "recorded_by", "at"], json!({
+            "change": { "type": "string", "enum": ["opted_in", "opt_in_renewed", "opt_in_refused", "opted_out"] },
+            "source": { "type": "string", "description": "An opt-in source (`web_form`, `keyword`, …) or an opt-out source (`keyword`, `user_preferences`, `meta_error`, `business_recorded`)." },
+            "proof": schema_ref("ConsentProof"),
+            "recorded_by": recorded_by(),
+            "at": time(),
+        })),
+        "MarketingConsent": object(&["state", "ever_opted_in", "history"], json!({
+            "state": { "type": "string", "enum": ["unknown", "opted_in", "opted_out"] },
+            "source": { "type": "string", "description": "The source of the change in force: an opt-in source while opted in, an opt-out source while opted out." },
+            "proof": schema_ref("ConsentProof"),
+            "opted_in_at": time(),
+            "opted_out_at": time(),
+            "ever_opted_in": { "type": "boolean", "description": "An opt-in was recorded at some point, even if later withdrawn." },
+            "history": { "type": "array", "items": schema_ref("ConsentChange"), "description": "Every consent change." },
+        })),
+        "Contact": object(&["id", "wa_id", "user_id", "profile_name", "first_seen_at", "last_inbound_at", "consent"], json!({
+            "id": { "type": "string", "pattern": "^ct_[0-9a-f]{20}$", "description": "Our id for the customer, the same for every number of the tenant." },
+            "wa_id": { "type": "string", "nullable": true, "description": "The customer's WhatsApp number (digits), when known." },
+            "user_id": { "type": "string", "nullable": true, "description": "The customer's business-scoped user id, when that is all WhatsApp gave." },
+            "profile_name": nullable(string()),
+            "first_seen_at": time(),
+            "last_inbound_at": nullable(time()),
+            "consent": object(&["marketing"], json!({ "marketing": schema_ref("MarketingConsent") })),
+        })),
+    })
 }
 
 /// The tenant's settings as answered (`partial: false`: every field present), or as a change
@@ -760,11 +968,21 @@ fn problem_schema(kinds: &[&str], statuses: &[u16]) -> Value {
             "description": "Each field, parameter or header at fault.",
         },
     });
+    let mut codes: Vec<&str> = Vec::new();
+    let mut said = Vec::new();
     if kinds.contains(&"/problems/embedded-signup") {
+        codes.extend(EMBEDDED_SIGNUP_CODES);
+        said.push("why Embedded Signup failed (with `/problems/embedded-signup`)");
+    }
+    if kinds.contains(&"/problems/policy-denied") {
+        codes.extend(DenyReason::ALL.iter().map(|r| r.as_str()));
+        said.push("why the compliance policy refuses the message (with `/problems/policy-denied`)");
+    }
+    if !codes.is_empty() {
         properties["code"] = json!({
             "type": "string",
-            "enum": EMBEDDED_SIGNUP_CODES,
-            "description": "Why Embedded Signup failed (only with `/problems/embedded-signup`).",
+            "enum": codes,
+            "description": format!("A machine-readable reason: {}.", said.join("; ")),
         });
     }
     object(&["type", "title", "status"], properties)
@@ -819,9 +1037,14 @@ const ERRORS: &[(u16, &str, &[&str])] = &[
     (
         409,
         "Conflict: an item with this identity exists, it was changed at the same time, a \
-         request with this Idempotency-Key is still running, or the number is connected to \
-         another tenant.",
-        &["/problems/conflict", "/problems/channel-in-use"],
+         request with this Idempotency-Key is still running, the number is connected to \
+         another tenant, or an opt-in was declared for a customer who opted out (only their \
+         own action on WhatsApp opts them back in).",
+        &[
+            "/problems/conflict",
+            "/problems/channel-in-use",
+            "/problems/opted-out",
+        ],
     ),
     (
         413,
@@ -836,11 +1059,13 @@ const ERRORS: &[(u16, &str, &[&str])] = &[
     (
         422,
         "Well-formed but invalid: `errors` names each field. Also an Idempotency-Key reused with \
-         another body, and an Embedded Signup that Meta refused (`code` says why).",
+         another body, an Embedded Signup that Meta refused, and a message the compliance \
+         policy refuses at once (`code` says why for these two).",
         &[
             "/problems/validation",
             "/problems/idempotency-key-reused",
             "/problems/embedded-signup",
+            "/problems/policy-denied",
         ],
     ),
     (
@@ -865,7 +1090,10 @@ fn responses() -> Value {
     let mut out = Map::new();
     for (status, description, kinds) in ERRORS {
         let description = if *status == 413 {
-            format!("The body is larger than {MAX_BODY_BYTES} bytes.")
+            format!(
+                "The body is larger than {MAX_BODY_BYTES} bytes ({MAX_IMPORT_BYTES} for \
+                 `POST /v1/contacts`)."
+            )
         } else {
             (*description).to_owned()
         };
@@ -963,6 +1191,16 @@ fn replayed_header() -> Value {
     json!({
         "description": "`true` when this answers a retry from what the first request stored.",
         "schema": { "type": "string", "enum": ["true"] },
+    })
+}
+
+/// The optional `Idempotency-Key` header of an operation that takes one.
+fn idempotency_key(what: &str) -> Value {
+    json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "description": format!("Makes the {what} idempotent for 24 hours; reusing it with another body is a 422."),
+        "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$" },
     })
 }
 
@@ -1206,13 +1444,11 @@ fn operations() -> Vec<Op> {
                 "description": "Stores the message as queued and hands it to the sender; its \
                                 status then follows Meta's. With an Idempotency-Key, a retry names \
                                 the message the first request created (and is answered with \
-                                `Idempotent-Replayed: true`).",
-                "parameters": [{
-                    "name": "Idempotency-Key",
-                    "in": "header",
-                    "description": "Makes the send idempotent for 24 hours; reusing it with another body is a 422.",
-                    "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$" },
-                }],
+                                `Idempotent-Replayed: true`). The compliance policy decides \
+                                before the send: a message it refuses becomes `denied` (or, when \
+                                it can tell at once, is answered 422 `/problems/policy-denied` \
+                                with the reason in `code`), one it holds becomes `deferred`.",
+                "parameters": [idempotency_key("send")],
                 "requestBody": body("CreateMessage"),
                 "responses": answers(&[(202, json!({
                     "description": "Accepted for sending.",
@@ -1240,6 +1476,89 @@ fn operations() -> Vec<Op> {
             json!({
                 "parameters": [param_ref("id")],
                 "responses": answers(&[(200, json_response("The message.", "Message"))], READ_ID),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/contacts",
+            Allowed(P::ContactsWrite),
+            "contacts",
+            "createContacts",
+            "Record a contact, or import many",
+            json!({
+                "description": format!(
+                    "One contact (`ContactInput`: 201 with the contact), or an import of up to \
+                     {MAX_IMPORT_ROWS} (`{{\"contacts\": [...]}}`, or `text/csv`: 200 with a result \
+                     per row). A CSV import has a header naming its columns, of `phone` \
+                     (required), `opt_in_source`, `opt_in_text`, `opt_in_url`, \
+                     `opt_in_captured_at` and `opted_out` (true/false), then one contact a line. \
+                     The body may be up to {MAX_IMPORT_BYTES} bytes. A customer who opted out \
+                     stays opted out whatever is declared: a single contact's opt-in is answered \
+                     409 `/problems/opted-out`, an import's row is `refused`; either way the \
+                     refusal is kept in the contact's history."
+                ),
+                "parameters": [idempotency_key("request")],
+                "requestBody": {
+                    "required": true,
+                    "content": {
+                        "application/json": {
+                            "schema": { "oneOf": [schema_ref("ContactInput"), schema_ref("ContactImport")] },
+                        },
+                        "text/csv": {
+                            "schema": {
+                                "type": "string",
+                                "description": "A header line naming the columns, then one contact a line.",
+                            },
+                        },
+                    },
+                },
+                "responses": answers(&[
+                    (201, json!({
+                        "description": "The contact, as recorded (the single form).",
+                        "headers": { "Idempotent-Replayed": replayed_header() },
+                        "content": { "application/json": { "schema": schema_ref("Contact") } },
+                        "links": {
+                            "GetContact": link("getContact", json!({ "id": "$response.body#/id" })),
+                            "OptIn": link("optInContact", json!({ "id": "$response.body#/id" })),
+                        },
+                    })),
+                    (200, json!({
+                        "description": "The import's result: one entry per row, in order, and the totals.",
+                        "headers": { "Idempotent-Replayed": replayed_header() },
+                        "content": { "application/json": { "schema": schema_ref("ContactImportResult") } },
+                    })),
+                ], &[400, 401, 403, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/contacts/{id}",
+            Allowed(P::ContactsRead),
+            "contacts",
+            "getContact",
+            "Get a contact and its consent",
+            json!({
+                "description": "`id` is our contact id (`ct_…`), the customer's `wa_id` (digits) or their business-scoped user id.",
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("The contact, with its consent history.", "Contact"))], READ_ID),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/contacts/{id}/opt-in",
+            Allowed(P::ContactsWrite),
+            "contacts",
+            "optInContact",
+            "Record a contact's marketing opt-in",
+            json!({
+                "description": "`id` is our contact id (`ct_…`, which must exist), or a phone number or business-scoped user id (the contact is created if needed). For a customer who opted out the opt-in is refused (409 `/problems/opted-out`) and the refusal kept in the history.",
+                "parameters": [param_ref("id"), idempotency_key("request")],
+                "requestBody": body("OptInInput"),
+                "responses": answers(&[(200, json!({
+                    "description": "The contact, opted in.",
+                    "headers": { "Idempotent-Replayed": replayed_header() },
+                    "content": { "application/json": { "schema": schema_ref("Contact") } },
+                }))], &[400, 401, 403, 404, 409, 413, 422, 503]),
             }),
         ),
         op(

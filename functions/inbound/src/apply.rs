@@ -97,6 +97,9 @@ pub async fn apply_event(
                 .store
                 .record_tenant_event(tenant, &event.key, &event.field, value.get(), now)
                 .await?;
+            if event.field == "user_preferences" {
+                crate::consent::apply_preferences(state, tenant, value.get(), now).await?;
+            }
             Ok(Applied::KeptRaw)
         }
         // A message or status always names its number; kept raw should one ever not.
@@ -143,7 +146,7 @@ async fn record_message(
             tenant,
             &NewInboundMessage {
                 phone_number_id: pnid.clone(),
-                contact: sender,
+                contact: sender.clone(),
                 profile_name: contact.and_then(|c| c.profile_name.clone()),
                 wamid: Wamid::new(message.id.clone()),
                 sent_at,
@@ -155,6 +158,8 @@ async fn record_message(
         )
         .await?;
     let duplicate = matches!(recorded, Recorded::Duplicate { .. });
+    // Also for a duplicate: a delivery that stored the message may have died before this.
+    crate::consent::apply_keyword(state, tenant, pnid, &sender, message, sent_at).await?;
     tracing::info!(wamid = %message.id, duplicate, "inbound message recorded");
     Ok(Applied::MessageRecorded { duplicate })
 }

@@ -4,11 +4,18 @@ use crate::InboundState;
 use aws_config::SdkConfig;
 use std::sync::Arc;
 use switchboard_domain::SystemClock;
+use switchboard_platform::queue::Queue;
 use switchboard_platform::{Config, aws, blob::EventStore};
 use switchboard_store::Store;
 
 pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<InboundState> {
     let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
     let events = EventStore::new(aws::s3_client(sdk), &config.data_bucket);
-    Arc::new(InboundState::new(store, events, Arc::new(SystemClock)))
+    let outbound = Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url);
+    Arc::new(InboundState::new(
+        store,
+        events,
+        outbound,
+        Arc::new(SystemClock),
+    ))
 }

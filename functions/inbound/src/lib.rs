@@ -5,6 +5,7 @@
 //! to its copy in S3 (`blob::StoredEvent`), which is read back here.
 
 mod apply;
+mod consent;
 mod init;
 mod replay;
 mod routing;
@@ -21,6 +22,7 @@ use switchboard_domain::Clock;
 use switchboard_domain::jobs::InboundJob;
 use switchboard_meta::webhook::WebhookEvent;
 use switchboard_platform::blob::{BlobError, EventStore, StoredEvent};
+use switchboard_platform::queue::Queue;
 use switchboard_store::Store;
 use tracing::Instrument;
 
@@ -29,15 +31,18 @@ pub struct InboundState {
     pub routes: RouteCache,
     /// Events the webhook stored in S3 because they were too large for the queue.
     pub events: EventStore,
+    /// Where the replies the inbound function sends itself (opt-out confirmations) are queued.
+    pub outbound: Queue,
     pub clock: Arc<dyn Clock>,
 }
 
 impl InboundState {
-    pub fn new(store: Store, events: EventStore, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Store, events: EventStore, outbound: Queue, clock: Arc<dyn Clock>) -> Self {
         Self {
             routes: RouteCache::new(store.clone()),
             store,
             events,
+            outbound,
             clock,
         }
     }

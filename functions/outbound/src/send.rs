@@ -32,8 +32,8 @@ pub const SEND_CLAIM_FOR: TimeDuration = TimeDuration::minutes(3);
 pub const SENDING_LEASE: TimeDuration = TimeDuration::days(15);
 const REMEMBER_SEND_FOR: TimeDuration = TimeDuration::days(15);
 /// Marketing sends older than this are dropped from a contact's record: longer than any
-/// frequency-cap period a tenant may set.
-const MARKETING_SENDS_KEPT_FOR: TimeDuration = TimeDuration::days(31);
+/// frequency-cap period a tenant may set (at most 90 days).
+const MARKETING_SENDS_KEPT_FOR: TimeDuration = TimeDuration::days(91);
 /// A `sending` claim older than this belongs to a delivery that has ended: the Graph client's
 /// timeout plus the time recording may take, with margin.
 pub const SENDING_ATTEMPT_MAX: TimeDuration = TimeDuration::seconds(60);
@@ -571,6 +571,13 @@ fn graph_message(message: &MessageRecord, payload: Option<&str>) -> Option<Outbo
     use switchboard_meta::graph::{MessageContent, Text};
     // Payloads are stored in Meta's shape; older records hold the domain's text form, and the
     // oldest no payload at all, only the text.
+    // The API stores Meta's whole request body (with the reply context); the recipient is
+    // always the message's own.
+    if let Some(mut stored) = payload.and_then(|p| serde_json::from_str::<OutboundMessage>(p).ok())
+    {
+        stored.to = message.contact.clone();
+        return Some(stored);
+    }
     let content = match payload {
         Some(p) => match serde_json::from_str::<MessageContent>(p) {
             Ok(content) => Some(content),
