@@ -7,8 +7,8 @@
 # of ten rounds per run. The machine is shared and its load drifts, so the two sides alternate
 # BENCH_PAIRS times (default 5): each Rust run is compared with the pywa run right after it,
 # and the verdict uses the median of those pairwise ratios. BENCH_SECONDS (default 3) is the
-# measuring time of each run. Also the token vault's opens per second with and without its
-# data-key cache, and sign-in latency through the local stack (bcrypt cost 12), both against
+# measuring time of each run. Also compliance policy decisions per second, the token vault's
+# opens per second with and without its data-key cache, and sign-in latency through the local stack (bcrypt cost 12), both against
 # moto (skipped when the moto venv is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 mkdir -p "$out"
-rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/report.json
+rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/policy.json "$out"/report.json
 
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
@@ -39,6 +39,11 @@ for i in $(seq 1 "$pairs"); do
   "$python" local/python/pywa_bench.py --corpus "$out/corpus.jsonl" --app-secret "$app_secret" \
     --seconds "$seconds" --json "$out/pywa-$i.json"
 done
+
+# Compliance decisions per second on one core (shared/domain/benches/policy_decisions.rs).
+echo "Compliance policy decisions per second..."
+cargo bench -q -p switchboard-domain --bench policy_decisions -- \
+  --seconds "$seconds" --json "$PWD/$out/policy.json"
 
 # The token vault: opens per second with and without its data-key cache, against moto
 # (shared/platform/benches/token_vault.rs; both sides in one run, alternating rounds).
@@ -156,6 +161,8 @@ if os.path.exists(f"{out}/login.json"):
     login["timing_ratio_target"] = [0.8, 1.25]
     login["timing_met"] = all(0.8 <= login[k] <= 1.25 for k in ("unknown_to_ok_ratio", "wrong_to_ok_ratio"))
 report["login"] = login
+with open(f"{out}/policy.json") as f:
+    report["policy"] = json.load(f)
 with open(f"{out}/report.json", "w") as f:
     json.dump(report, f, indent=2)
 
@@ -181,6 +188,10 @@ if size["bytes"] is None:
 else:
     print(f"Webhook bootstrap ({size['path']}, stripped): {size['mb']:.1f} MB   "
           f"target <= {size_target_mb:.0f} MB: {met(size['met'])}")
+policy = report["policy"]
+print(f"Compliance decisions per second, one core, {policy['cases']} mixed cases "
+      f"({policy['allow']} allow, {policy['deny']} deny, {policy['defer']} defer)")
+print(f"  {'decide()':<28}{policy['decisions_per_second']:>12,.0f}")
 if "ratio" in vault:
     print(f"Token vault opens per second, {vault['tokens']} tokens, KMS = moto "
           f"(wall time; medians of {vault['rounds']} alternating rounds)")

@@ -37,7 +37,9 @@ async fn statuses_delivered_in_reverse_order_end_as_read() {
     t.wait_for_status(&id, "read").await;
     // The three webhooks are applied in any order: wait until the delivered one has been too.
     eventually("the delivered timestamp recorded", WAIT, || async {
-        t.message(&id).await["delivered_at"].is_string().then_some(())
+        t.message(&id).await["delivered_at"]
+            .is_string()
+            .then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
