@@ -312,6 +312,40 @@ impl TestStack {
         res.json().await.unwrap_or(Value::Null)
     }
 
+    pub async fn sandbox_put(&self, path: &str, body: &Value) {
+        let res = self
+            .http
+            .put(format!("{}{path}", self.sandbox_url()))
+            .json(body)
+            .send()
+            .await
+            .expect("sandbox reachable");
+        assert!(
+            res.status().is_success(),
+            "sandbox {path} answered {}",
+            res.status()
+        );
+    }
+
+    pub async fn sandbox_get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.sandbox_url()))
+            .send()
+            .await
+            .expect("sandbox reachable")
+            .json()
+            .await
+            .expect("the sandbox answers JSON")
+    }
+
+    /// The sends the sandbox refused, each with Meta's code and its cause.
+    pub async fn sandbox_rejections(&self) -> Vec<Value> {
+        match self.sandbox_get("/sandbox/rejections").await {
+            Value::Array(items) => items,
+            other => panic!("rejections are a list: {other}"),
+        }
+    }
+
     pub async fn sandbox_sent(&self) -> Vec<Value> {
         let res = self
             .http

@@ -49,7 +49,9 @@ async fn approve_template(t: &TestStack, name: &str, category: &str) {
                 quality: None,
                 components_json: "[]".into(),
                 created_at: now,
-                status_at: now,
+                status_at: Some(now),
+                category_at: None,
+                quality_at: None,
                 created_by: None,
             },
             true,
@@ -498,4 +500,62 @@ async fn stop_keywords_and_meta_preferences_opt_customers_out_and_only_start_opt
     .await;
     let (_, contact) = t.api_get(&format!("/v1/contacts/{}", customers[0].0)).await;
     assert_eq!(contact["consent"]["marketing"]["source"], "keyword");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metas_131050_opts_the_customer_out_and_131047_closes_the_window() {
+    let t = spawn_stack().await;
+    quiet_hours_elsewhere(&t).await;
+    approve_template(&t, "spring_sale", "MARKETING").await;
+    let stopped = "34910000031";
+    let lapsed = "34910000032";
+
+    // Meta says the customer stopped marketing from the business (changed in WhatsApp, not
+    // through us): the send fails with 131050 and the contact is opted out from then on.
+    assert_eq!(opt_in(&t, stopped).await.0, 200);
+    t.sandbox_post(
+        "/sandbox/faults",
+        &json!({ "kind": "marketing_stopped", "to": stopped }),
+    )
+    .await;
+    let id = accepted_id(&t, marketing_template_to(stopped)).await;
+    let failed = t.wait_for_status(&id, "failed").await;
+    assert_eq!(failed["error"]["code"], 131050, "{failed}");
+    let (status, contact) = t.api_get(&format!("/v1/contacts/{stopped}")).await;
+    assert_eq!(status, 200, "{contact}");
+    assert_eq!(contact["consent"]["marketing"]["state"], "opted_out");
+    assert_eq!(contact["consent"]["marketing"]["source"], "meta_error");
+    let id = accepted_id(&t, marketing_template_to(stopped)).await;
+    assert_eq!(
+        decided(&t, &id, "denied").await["decision"]["reason"],
+        "opted_out"
+    );
+
+    // Meta says the window is closed though we thought it open (the customer's last message
+    // was older than we knew): 131047 closes it, and the next free-form message is denied
+    // without asking Meta.
+    t.open_window("acme", lapsed).await;
+    t.sandbox_post(
+        "/sandbox/faults",
+        &json!({ "kind": "reengagement", "to": lapsed }),
+    )
+    .await;
+    let id = accepted_id(&t, text_to(lapsed, "Are you still there?")).await;
+    let failed = t.wait_for_status(&id, "failed").await;
+    assert_eq!(failed["error"]["code"], 131047, "{failed}");
+    let id = accepted_id(&t, text_to(lapsed, "Hello?")).await;
+    assert_eq!(
+        decided(&t, &id, "denied").await["decision"]["reason"],
+        "window_closed"
+    );
+    let to_lapsed = t
+        .sandbox_sent()
+        .await
+        .into_iter()
+        .filter(|s| s["body"]["to"] == lapsed)
+        .count();
+    assert_eq!(
+        to_lapsed, 0,
+        "neither free-form message was accepted by Meta"
+    );
 }

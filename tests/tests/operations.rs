@@ -285,6 +285,7 @@ async fn unrouted_events_are_replayed_once_their_number_is_onboarded() {
             tenant_id: TenantId::new("acme"),
             waba_id: WABA_ID.into(),
             display_phone_number: "15550789999".into(),
+            messages_per_second: None,
         })
         .await
         .expect("onboard the number");

@@ -12,13 +12,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use switchboard_dev::provision::{ProvisionRequest, Provisioned, provision};
 
-const FUNCTIONS: [(&str, &str); 5] = [
+const FUNCTIONS: [(&str, &str); 6] = [
     ("WebhookFunction", "webhook"),
     ("ApiFunction", "api"),
     ("InboundFunction", "inbound"),
     ("OutboundFunction", "outbound"),
     // No Events: an operator invokes it. It gets an environment and no binding or route.
     ("OperationsFunction", "operations"),
+    // A schedule only.
+    ("TemplateSyncFunction", "template-sync"),
 ];
 
 const ENV_NAMES: [&str; 9] = [
@@ -401,8 +403,8 @@ async fn every_function_environment_resolves_to_the_created_resources() {
                 "TOKEN_KEY_ID",
             ]);
         }
-        if function == "OutboundFunction" {
-            // Opens each tenant's own token for its sends.
+        if function == "OutboundFunction" || function == "TemplateSyncFunction" {
+            // Opens each tenant's own token for its sends, or to list its templates.
             expected.push("TOKEN_KEY_ID");
         }
         expected.sort_unstable();
@@ -471,6 +473,12 @@ async fn every_function_environment_resolves_to_the_created_resources() {
         Some(&std::time::Duration::from_secs(60)),
         "its own timeout, not the Globals'"
     );
+    let schedules: Vec<(&str, &str)> = p
+        .schedules
+        .iter()
+        .map(|s| (s.function.as_str(), s.expression.as_str()))
+        .collect();
+    assert_eq!(schedules, [("TemplateSyncFunction", "rate(1 hour)")]);
 
     let mut routes: Vec<(&str, &str, &str)> = p
         .http_routes

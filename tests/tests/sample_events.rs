@@ -68,6 +68,7 @@ fn every_sample_is_checked_here() {
         "operations-replay-quarantine.json",
         "operations-replay-unrouted.json",
         "outbound-batch.json",
+        "template-sync-scheduled.json",
         "webhook-post-bad-signature.json",
         "webhook-post-status-read.json",
         "webhook-post-text-message.json",
@@ -216,6 +217,14 @@ fn the_operations_samples_are_commands() {
             limit: Some(100)
         }
     );
+}
+
+#[test]
+fn the_template_sync_sample_is_an_eventbridge_schedule() {
+    let event: aws_lambda_events::event::eventbridge::EventBridgeEvent =
+        serde_json::from_str(&read("template-sync-scheduled.json")).expect("an EventBridge event");
+    assert_eq!(event.detail_type, "Scheduled Event");
+    assert_eq!(event.source, "aws.events");
 }
 
 fn write_inbound_sample(path: &Path, events: &[webhook::WebhookEvent]) {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use switchboard_domain::jobs::InboundJob;
-use switchboard_domain::{PhoneNumberId, Secret};
+use switchboard_domain::{PhoneNumberId, Secret, throughput};
 use switchboard_meta::graph::{GraphError, OnboardingFailure, PhoneNumberInfo};
 use switchboard_platform::business_token::{self, BusinessTokenError};
 use switchboard_store::{
@@ -54,6 +54,9 @@ pub(crate) struct ConnectRequest {
     waba_id: Option<String>,
     phone_number_id: Option<String>,
     pin: Option<String>,
+    /// Embedded Signup finished as `FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING`: the number stays
+    /// in use with the WhatsApp Business app, and Meta fixes its throughput at 20 per second.
+    business_app: Option<bool>,
 }
 
 struct Connect {
@@ -61,6 +64,7 @@ struct Connect {
     waba_id: String,
     phone_number_id: String,
     pin: Option<Secret>,
+    business_app: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,13 +76,20 @@ pub(crate) struct ChannelView {
     verified_name: Option<String>,
     quality_rating: Option<String>,
     throughput_level: Option<String>,
+    /// The most messages a second Switchboard sends from the number: Meta's throughput for it.
+    messages_per_second: u32,
     verification_status: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     connected_at: OffsetDateTime,
 }
 
 impl ChannelView {
-    fn of(record: &ChannelRecord, display: Option<String>, live: Option<&PhoneNumberInfo>) -> Self {
+    fn of(
+        record: &ChannelRecord,
+        route: Option<&PhoneRoute>,
+        live: Option<&PhoneNumberInfo>,
+    ) -> Self {
+        let display = route.map(|r| r.display_phone_number.clone());
         Self {
             kind: record.kind.clone(),
             phone_number_id: record.phone_number_id.clone(),
@@ -92,6 +103,9 @@ impl ChannelView {
                 .filter(|n| !n.is_empty()),
             quality_rating: live.and_then(|l| l.quality_rating.clone()),
             throughput_level: live.and_then(|l| l.throughput_level.clone()),
+            messages_per_second: route
+                .and_then(|r| r.messages_per_second)
+                .unwrap_or(throughput::STANDARD_MESSAGES_PER_SECOND),
             verification_status: live
                 .and_then(|l| l.code_verification_status.clone())
                 .or_else(|| record.verification_status.clone()),
@@ -157,6 +171,7 @@ fn validate(request: ConnectRequest) -> Result<Connect, Problem> {
         waba_id,
         phone_number_id,
         pin,
+        business_app: request.business_app.unwrap_or(false),
     })
 }
 
@@ -284,16 +299,17 @@ async fn connect_number(
     {
         return Err(in_use("WABA"));
     }
-    match state
-        .store
-        .put_phone_route(&PhoneRoute {
-            phone_number_id: pnid.clone(),
-            tenant_id: tenant.clone(),
-            waba_id: request.waba_id.clone(),
-            display_phone_number: info.display_phone_number.clone(),
-        })
-        .await
-    {
+    let route = PhoneRoute {
+        phone_number_id: pnid.clone(),
+        tenant_id: tenant.clone(),
+        waba_id: request.waba_id.clone(),
+        display_phone_number: info.display_phone_number.clone(),
+        messages_per_second: Some(throughput::messages_per_second(
+            info.throughput_level.as_deref(),
+            request.business_app,
+        )),
+    };
+    match state.store.put_phone_route(&route).await {
         Ok(()) => {}
         Err(StoreError::PhoneRouteOwner { .. }) => return Err(in_use("number")),
         Err(e) => return Err(e.into()),
@@ -329,7 +345,7 @@ async fn connect_number(
         .await;
     tracing::info!(tenant = %tenant, "WhatsApp number connected");
     Ok(Connected {
-        channel: ChannelView::of(&record, None, Some(&info)),
+        channel: ChannelView::of(&record, Some(&route), Some(&info)),
         pin: generated.then(|| pin.expose().to_owned()),
     })
 }
@@ -452,12 +468,11 @@ async fn describe(
     caller: &Principal,
     record: &ChannelRecord,
 ) -> Result<ChannelView, Problem> {
-    let display = state
+    let route = state
         .store
         .find_phone_route(&PhoneNumberId::new(record.phone_number_id.clone()))
         .await?
-        .filter(|r| r.tenant_id == caller.tenant)
-        .map(|r| r.display_phone_number);
+        .filter(|r| r.tenant_id == caller.tenant);
     let live = match business_token::business_token(
         &state.store,
         &state.vault,
@@ -483,7 +498,7 @@ async fn describe(
             None
         }
     };
-    Ok(ChannelView::of(record, display, live.as_ref()))
+    Ok(ChannelView::of(record, route.as_ref(), live.as_ref()))
 }
 
 /// `DELETE /v1/channels/whatsapp/{phone_number_id}`: unsubscribes our app from the WABA (when

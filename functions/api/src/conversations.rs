@@ -90,9 +90,15 @@ pub(crate) async fn valid_path_ids(
         Err(rejection) => return Problem::invalid_id(rejection.body_text()).into_response(),
     };
     for (name, value) in &params {
-        if !is_plausible_id(value) {
+        // Template names are Meta's, and Meta allows them longer than our ids.
+        let max = if name == "name" {
+            crate::templates::MAX_NAME_LEN
+        } else {
+            MAX_ID_BYTES
+        };
+        if !is_plausible_id_of(value, max) {
             return Problem::invalid_id(format!(
-                "`{name}` must be 1 to {MAX_ID_BYTES} characters of letters, digits, '_', '-' or '.'"
+                "`{name}` must be 1 to {max} characters of letters, digits, '_', '-' or '.'"
             ))
             .into_response();
         }
@@ -100,8 +106,8 @@ pub(crate) async fn valid_path_ids(
     next.run(request).await
 }
 
-fn is_plausible_id(id: &str) -> bool {
-    (1..=MAX_ID_BYTES).contains(&id.len())
+fn is_plausible_id_of(id: &str, max: usize) -> bool {
+    (1..=max).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
@@ -190,7 +196,7 @@ mod tests {
             "x",
             &"a".repeat(MAX_ID_BYTES),
         ] {
-            assert!(is_plausible_id(ok), "{ok}");
+            assert!(is_plausible_id_of(ok, MAX_ID_BYTES), "{ok}");
         }
         for bad in [
             "",
@@ -201,7 +207,7 @@ mod tests {
             "ü",
             "a\0b",
         ] {
-            assert!(!is_plausible_id(bad), "{bad:?}");
+            assert!(!is_plausible_id_of(bad, MAX_ID_BYTES), "{bad:?}");
         }
     }
 

@@ -17,6 +17,7 @@ mod operator;
 mod password;
 mod principal;
 mod problem;
+mod templates;
 mod tenant;
 mod tokens;
 mod users;
@@ -136,6 +137,14 @@ fn routes() -> Routes {
             Method::POST,
             "/v1/contacts/{id}/opt-in",
             post(contacts::opt_in),
+        )
+        .add(Method::GET, "/v1/templates", get(templates::list))
+        .add(Method::POST, "/v1/templates", post(templates::create))
+        .add(Method::GET, "/v1/templates/{name}", get(templates::get_one))
+        .add(
+            Method::DELETE,
+            "/v1/templates/{name}",
+            delete(templates::delete),
         )
         .add(Method::GET, "/v1/users", get(users::list))
         .add(Method::POST, "/v1/users", post(users::invite))

@@ -95,6 +95,7 @@ pub(crate) fn document() -> Value {
             { "name": "conversations", "description": "Conversations and their messages." },
             { "name": "messages", "description": "Sending messages and reading them." },
             { "name": "contacts", "description": "Customers and their marketing consent." },
+            { "name": "templates", "description": "Message templates and Meta's review of them." },
             { "name": "users", "description": "The tenant's people." },
             { "name": "api-keys", "description": "Keys for the business's servers." },
             { "name": "audit", "description": "Who did what." },
@@ -447,6 +448,7 @@ fn schemas() -> Value {
             "verified_name",
             "quality_rating",
             "throughput_level",
+            "messages_per_second",
             "verification_status",
             "connected_at",
         ],
@@ -458,6 +460,7 @@ fn schemas() -> Value {
             "verified_name": live("The verified business name"),
             "quality_rating": live("The number's quality rating"),
             "throughput_level": live("The number's throughput level"),
+            "messages_per_second": { "type": "integer", "minimum": 1, "description": "The most messages a second Switchboard sends from the number: Meta's throughput for it (80 by default, 1,000 at level HIGH, 20 for a number shared with the WhatsApp Business app), learned when it was connected." },
             "verification_status": nullable(string()),
             "connected_at": time(),
         }),
@@ -687,6 +690,7 @@ fn schemas() -> Value {
             "waba_id": digits(32),
             "phone_number_id": digits(32),
             "pin": { "type": "string", "pattern": "^[0-9]{6}$", "description": "The number's two-step verification PIN; generated when not given." },
+            "business_app": { "type": "boolean", "description": "Embedded Signup finished as `FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING`: the number stays in use with the WhatsApp Business app, and Meta fixes its throughput at 20 messages a second." },
         })),
         "ChannelConnected": object(&["channel"], json!({
             "channel": schema_ref("Channel"),
@@ -711,6 +715,7 @@ fn schemas() -> Value {
         "Suspend": object(&["reason"], json!({ "reason": reason() })),
         }),
         contact_schemas(recipient()),
+        template_schemas(),
         json!({
         "Resume": object(&[], json!({
             "reason": {
@@ -723,6 +728,82 @@ fn schemas() -> Value {
         })),
         }),
     ])
+}
+
+/// The name of a template: Meta's rule.
+fn template_name_schema() -> Value {
+    json!({
+        "type": "string",
+        "pattern": format!("^[a-z0-9_]{{1,{}}}$", crate::templates::MAX_NAME_LEN),
+        "description": "Lowercase letters, digits and underscores, as Meta requires.",
+    })
+}
+
+fn template_language_schema() -> Value {
+    json!({
+        "type": "string",
+        "pattern": "^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$",
+        "description": "Meta's language code: `en`, `en_US`, `pt_BR`, …",
+    })
+}
+
+fn template_schemas() -> Value {
+    let meta_digits = json!({ "type": "string", "pattern": "^[0-9]{1,32}$" });
+    let component = json!({
+        "type": "object",
+        "required": ["type"],
+        "description": format!(
+            "One of Meta's template components, in Meta's own shape (`format`, `text`, `example`, \
+             `buttons`, …). A template has at most one of each type and, unless it is an \
+             AUTHENTICATION template, a BODY with its text. Texts: the body at most \
+             {body} characters, a text header and the footer at most {short}.",
+            body = crate::templates::MAX_BODY_CHARS,
+            short = crate::templates::MAX_HEADER_CHARS,
+        ),
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": crate::templates::COMPONENT_TYPES
+                    .iter()
+                    .flat_map(|t| [t.to_string(), t.to_ascii_lowercase()])
+                    .collect::<Vec<_>>(),
+            },
+            "text": { "type": "string", "maxLength": crate::templates::MAX_BODY_CHARS },
+        },
+        "additionalProperties": true,
+    });
+    json!({
+        "Template": object(
+            &["waba_id", "name", "language", "id", "category", "status", "reason", "quality",
+              "components", "created_at", "status_at", "created_by"],
+            json!({
+                "waba_id": string(),
+                "name": string(),
+                "language": string(),
+                "id": { "type": "string", "nullable": true, "description": "Meta's id of the template; `null` while Meta has not confirmed the submission." },
+                "category": { "type": "string", "description": "As Meta last categorized it: MARKETING, UTILITY or AUTHENTICATION." },
+                "status": { "type": "string", "description": "Meta's review status: PENDING, APPROVED, REJECTED, PAUSED, DISABLED, …; SUBMITTING while Meta has not answered, DELETED once Meta no longer lists it. Only APPROVED templates are sent." },
+                "reason": { "type": "string", "nullable": true, "description": "Why Meta rejected, paused or disabled it." },
+                "quality": { "type": "string", "nullable": true, "description": "Meta's quality score: GREEN, YELLOW, RED or UNKNOWN." },
+                "components": { "type": "array", "items": { "type": "object" } },
+                "created_at": time(),
+                "status_at": { "type": "string", "format": "date-time", "nullable": true, "description": "When Meta last changed the status; `null` while it is the one Meta gave at creation." },
+                "created_by": { "type": "string", "nullable": true },
+            }),
+        ),
+        "TemplatePage": page_of("Template"),
+        "TemplateCreate": merge([
+            object(&["name", "language", "category", "components"], json!({
+                "waba_id": merge([meta_digits.clone(), json!({ "description": "A WABA connected to this account." })]),
+                "phone_number_id": merge([meta_digits, json!({ "description": "A connected number: the template goes to its WABA." })]),
+                "name": template_name_schema(),
+                "language": template_language_schema(),
+                "category": { "type": "string", "enum": crate::templates::CATEGORIES },
+                "components": { "type": "array", "minItems": 1, "items": component },
+            })),
+            json!({ "oneOf": [{ "required": ["waba_id"] }, { "required": ["phone_number_id"] }] }),
+        ]),
+    })
 }
 
 /// The kinds of message `POST /v1/messages` takes, each under the key of its name.
@@ -978,6 +1059,10 @@ fn problem_schema(kinds: &[&str], statuses: &[u16]) -> Value {
         codes.extend(DenyReason::ALL.iter().map(|r| r.as_str()));
         said.push("why the compliance policy refuses the message (with `/problems/policy-denied`)");
     }
+    if kinds.contains(&"/problems/meta-refused") {
+        codes.extend(META_REFUSED_CODES);
+        said.push("what Meta refused (with `/problems/meta-refused`)");
+    }
     if !codes.is_empty() {
         properties["code"] = json!({
             "type": "string",
@@ -999,6 +1084,9 @@ const EMBEDDED_SIGNUP_CODES: &[&str] = &[
     "no_access",
     "number_not_registered",
 ];
+
+/// The `code`s of `/problems/meta-refused` (`crate::templates`).
+const META_REFUSED_CODES: &[&str] = &["template_invalid", "no_access"];
 
 /// The error answers, by status: what each means and the problem types it carries.
 const ERRORS: &[(u16, &str, &[&str])] = &[
@@ -1059,13 +1147,14 @@ const ERRORS: &[(u16, &str, &[&str])] = &[
     (
         422,
         "Well-formed but invalid: `errors` names each field. Also an Idempotency-Key reused with \
-         another body, an Embedded Signup that Meta refused, and a message the compliance \
-         policy refuses at once (`code` says why for these two).",
+         another body, an Embedded Signup or a template that Meta refused, and a message or \
+         template the compliance policy refuses at once (`code` says why for these).",
         &[
             "/problems/validation",
             "/problems/idempotency-key-reused",
             "/problems/embedded-signup",
             "/problems/policy-denied",
+            "/problems/meta-refused",
         ],
     ),
     (
@@ -1138,6 +1227,15 @@ fn parameters() -> Value {
             "schema": id_schema(),
         },
     })
+}
+
+/// `{name}` and the optional `language` and `waba_id` of the template routes.
+fn template_selector_params() -> Value {
+    json!([
+        { "name": "name", "in": "path", "required": true, "schema": template_name_schema() },
+        { "name": "language", "in": "query", "schema": template_language_schema() },
+        { "name": "waba_id", "in": "query", "schema": { "type": "string", "pattern": "^[0-9]{1,32}$" } },
+    ])
 }
 
 fn param_ref(name: &str) -> Value {
@@ -1559,6 +1657,84 @@ fn operations() -> Vec<Op> {
                     "headers": { "Idempotent-Replayed": replayed_header() },
                     "content": { "application/json": { "schema": schema_ref("Contact") } },
                 }))], &[400, 401, 403, 404, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/templates",
+            Allowed(P::TemplatesRead),
+            "templates",
+            "listTemplates",
+            "List message templates",
+            json!({
+                "description": "By name, then language, then WABA. With `status`, only the templates Meta gave that status (a page may then hold fewer than `limit`; follow `next_cursor`).",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "description": "Meta's review status, e.g. APPROVED, PENDING, REJECTED, PAUSED (any case).",
+                        "schema": { "type": "string", "pattern": "^[A-Za-z_]{1,32}$" },
+                    },
+                    param_ref("limit"),
+                    param_ref("cursor"),
+                ],
+                "responses": answers(&[(200, json_response("A page of templates.", "TemplatePage"))], LIST),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/templates",
+            Allowed(P::TemplatesManage),
+            "templates",
+            "createTemplate",
+            "Submit a message template to Meta for review",
+            json!({
+                "description": "Submits the template to Meta with the WABA's own token and stores it with Meta's id and status (`PENDING`); Meta's webhooks and the hourly sync move it on. Only `APPROVED` templates are ever sent. A name and language already held in the WABA is a 409.",
+                "parameters": [idempotency_key("submission")],
+                "requestBody": body("TemplateCreate"),
+                "responses": answers(&[(201, json!({
+                    "description": "Submitted: the template as stored, usually `PENDING`.",
+                    "headers": { "Idempotent-Replayed": replayed_header() },
+                    "content": { "application/json": { "schema": schema_ref("Template") } },
+                    "links": {
+                        "GetTemplate": link("getTemplate", json!({
+                            "name": "$response.body#/name",
+                            "language": "$response.body#/language",
+                            "waba_id": "$response.body#/waba_id",
+                        })),
+                        "DeleteTemplate": link("deleteTemplate", json!({
+                            "name": "$response.body#/name",
+                            "language": "$response.body#/language",
+                            "waba_id": "$response.body#/waba_id",
+                        })),
+                    },
+                }))], &[400, 401, 403, 409, 413, 422, 502, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/templates/{name}",
+            Allowed(P::TemplatesRead),
+            "templates",
+            "getTemplate",
+            "Get a message template and its review state",
+            json!({
+                "description": "A name held in several languages or WABAs needs `language` (and `waba_id`) to say which; without them that is a 400 naming the choices.",
+                "parameters": template_selector_params(),
+                "responses": answers(&[(200, json_response("The template.", "Template"))], READ_ID),
+            }),
+        ),
+        op(
+            "DELETE",
+            "/v1/templates/{name}",
+            Allowed(P::TemplatesManage),
+            "templates",
+            "deleteTemplate",
+            "Delete a message template at Meta and here",
+            json!({
+                "description": "Without `language`, every language of the name (Meta deletes by name); with it, that one template. Meta refuses the name for new templates for a while after.",
+                "parameters": template_selector_params(),
+                "responses": answers(&[(204, no_content("Deleted."))], &[400, 401, 403, 404, 422, 502, 503]),
             }),
         ),
         op(

@@ -21,6 +21,7 @@
 //! | 409 | `/problems/opted-out` | an opt-in declared for a customer who opted out (only the customer can opt back in) |
 //! | 422 | `/problems/policy-denied` | the compliance policy refuses the message at once; `code` is the reason (`window_closed`, `no_opt_in`, …) |
 //! | 409 | `/problems/channel-in-use` | the WhatsApp number or its WABA is connected to another tenant |
+//! | 422 | `/problems/meta-refused` | Meta refused a template (`code` `template_invalid`, `detail` Meta's reason) or the WABA's token (`no_access`) |
 //! | 422 | `/problems/embedded-signup` | Meta refused a signup step; `code` says which (wrong or expired code, PIN mismatch, too many attempts, number registered elsewhere, no access) |
 //! | 429 | `/problems/too-many-requests` | too many failed sign-ins; `Retry-After` says when to try again |
 //!
@@ -273,6 +274,19 @@ impl Problem {
 
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "/problems/conflict", "Conflict").detail(detail)
+    }
+
+    /// Meta refused what the business asked of it (a template, the WABA's token); `code` says
+    /// which, `detail` why.
+    pub fn meta_refused(code: &'static str, detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/meta-refused",
+            "Meta refused the request",
+        )
+        .detail(detail);
+        p.code = Some(code);
+        p
     }
 
     /// The number or WABA is connected to another tenant.

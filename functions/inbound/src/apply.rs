@@ -100,6 +100,7 @@ pub async fn apply_event(
             if event.field == "user_preferences" {
                 crate::consent::apply_preferences(state, tenant, value.get(), now).await?;
             }
+            crate::templates::apply_update(state, tenant, event, value.get(), now).await?;
             Ok(Applied::KeptRaw)
         }
         // A message or status always names its number; kept raw should one ever not.

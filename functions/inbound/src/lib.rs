@@ -9,6 +9,7 @@ mod consent;
 mod init;
 mod replay;
 mod routing;
+mod templates;
 
 pub use apply::{Applied, ApplyError, apply_event};
 pub use init::init;

@@ -11,16 +11,17 @@
 use crate::OutboundState;
 use crate::gate;
 use std::time::Duration;
-use switchboard_domain::Wamid;
 use switchboard_domain::compliance::Decision;
 use switchboard_domain::consent::OptOutSource;
 use switchboard_domain::jobs::OutboundJob;
 use switchboard_domain::outbound::OutboundPayload;
+use switchboard_domain::throughput::{self, SendPace};
+use switchboard_domain::{PhoneNumberId, Wamid};
 use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
 use switchboard_platform::business_token::business_token;
 use switchboard_store::{
     Begin, DecisionOutcome, DeliveryError, IdempotencyKey, Lease, MessageRecord,
-    PolicyDecisionRecord, StoreError,
+    PolicyDecisionRecord, SendSlot, StoreError,
 };
 use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -38,6 +39,16 @@ const MARKETING_SENDS_KEPT_FOR: TimeDuration = TimeDuration::days(91);
 /// timeout plus the time recording may take, with margin.
 pub const SENDING_ATTEMPT_MAX: TimeDuration = TimeDuration::seconds(60);
 pub const STAGE_SENDING: &str = "sending";
+
+/// Meta's answer when the number's throughput is exceeded.
+const THROUGHPUT_REACHED: i64 = 130429;
+/// How long every send of a number waits after Meta answered 130429.
+const HOLD_ON_THROUGHPUT_REACHED: TimeDuration = TimeDuration::seconds(1);
+/// The longest an invocation waits for a send slot; beyond it the job goes back to the queue.
+const SLOT_WAIT_MAX: TimeDuration = TimeDuration::seconds(2);
+/// A send Meta refused with a passing error is tried this often within one invocation.
+const SEND_ATTEMPTS: u32 = 3;
+const SEND_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Recording a send Meta accepted is retried within the invocation, this often.
 const RECORD_ATTEMPTS: u32 = 4;
@@ -426,21 +437,52 @@ async fn gate_and_send(
         }
     };
 
+    // Meta's throughput for the number, shared with every other sender of it.
+    let pace = SendPace::new(
+        route
+            .messages_per_second
+            .unwrap_or(throughput::STANDARD_MESSAGES_PER_SECOND),
+    );
+    wait_for_slot(state, job, &message.phone_number_id, pace).await?;
+
     // From here on the send may reach Meta: no redelivery may start another.
     state
         .sends
         .advance(key, lease, STAGE_SENDING, state.clock.now(), SENDING_LEASE)
         .await
         .map_err(Refused::Store)?;
-    let sent = state
-        .graph
-        .send_tagged(
-            &token,
-            message.phone_number_id.as_str(),
-            &outbound,
-            Some(job.message_id.as_str()),
-        )
-        .await;
+    let mut attempt = 1;
+    let sent = loop {
+        let sent = state
+            .graph
+            .send_tagged(
+                &token,
+                message.phone_number_id.as_str(),
+                &outbound,
+                Some(job.message_id.as_str()),
+            )
+            .await;
+        let Err(e) = &sent else { break sent };
+        if e.code() == Some(THROUGHPUT_REACHED) {
+            // Meta counts more than we paced (another platform may send from the number too):
+            // everything on the number waits, not only this message.
+            let until = state.clock.now() + HOLD_ON_THROUGHPUT_REACHED;
+            if let Err(e) = state
+                .store
+                .hold_sends(&job.tenant_id, &message.phone_number_id, pace, until)
+                .await
+            {
+                tracing::warn!(error = %e, "could not hold the number's sends");
+            }
+        }
+        if attempt >= SEND_ATTEMPTS || !retry_at_once(e) {
+            break sent;
+        }
+        // Meta refused it outright, so it was not sent: trying again here cannot send twice.
+        tokio::time::sleep(SEND_RETRY_BACKOFF * attempt).await;
+        attempt += 1;
+        wait_for_slot(state, job, &message.phone_number_id, pace).await?;
+    };
     match sent {
         Ok(accepted) => {
             if gated.marketing {
@@ -470,6 +512,66 @@ async fn gate_and_send(
             classify_refusal(&e)
         }
     }
+}
+
+/// A refusal worth another attempt within this invocation: Meta-side trouble or the number's
+/// throughput, which pass within a second. The pair rate limit (131056) waits its 6 seconds
+/// on the queue instead, holding back only its recipient's message group.
+fn retry_at_once(e: &GraphError) -> bool {
+    match e.class() {
+        ErrorClass::Retryable { after } => {
+            !e.may_have_been_applied() && after.is_none_or(|wait| wait <= Duration::from_secs(1))
+        }
+        ErrorClass::Permanent => false,
+    }
+}
+
+/// Waits for the number's next send slot, or hands the job back to the queue when the slots
+/// are taken further ahead than an invocation should wait.
+async fn wait_for_slot(
+    state: &OutboundState,
+    job: &OutboundJob,
+    phone_number_id: &PhoneNumberId,
+    pace: SendPace,
+) -> Result<(), Refused> {
+    let now = state.clock.now();
+    let slot = state
+        .store
+        .reserve_send_slot(
+            &job.tenant_id,
+            phone_number_id,
+            pace,
+            spread_of(job.message_id.as_str()),
+            now,
+            SLOT_WAIT_MAX,
+        )
+        .await
+        .map_err(Refused::Store)?;
+    match slot {
+        SendSlot::Granted { at } => {
+            let wait = at - now;
+            if wait.is_positive() {
+                tokio::time::sleep(wait.unsigned_abs()).await;
+            }
+            Ok(())
+        }
+        SendSlot::Full { retry_at } => {
+            let wait = (retry_at - now).max(TimeDuration::seconds(1));
+            Err(Refused::Retry(SendError::Retryable {
+                reason: "the number's send slots are taken for the next seconds".into(),
+                after: Some(Duration::from_secs(
+                    u64::try_from(wait.whole_seconds()).unwrap_or(1).max(1),
+                )),
+            }))
+        }
+    }
+}
+
+/// FNV-1a of the message id: spreads concurrent senders over a fast number's pace items.
+fn spread_of(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Meta's refusals that say something about the customer, kept for the next decision: 131047

@@ -7,6 +7,7 @@ pub mod banner;
 pub mod iam;
 pub mod poller;
 pub mod provision;
+pub mod schedule;
 pub mod seed;
 pub mod settings;
 pub mod stack;

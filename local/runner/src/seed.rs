@@ -43,6 +43,7 @@ pub async fn seed_demo_tenant(
             tenant_id: tenant_id.clone(),
             waba_id: demo.waba_id.clone(),
             display_phone_number: demo.display_phone_number.clone(),
+            messages_per_second: None,
         })
         .await
     {

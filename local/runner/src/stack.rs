@@ -38,6 +38,9 @@ pub struct RunningStack {
     /// The operations function's state: it has no trigger, an operator invokes it
     /// (`switchboard_operations::handle`, `switchboard-dev ops`).
     pub operations: Arc<switchboard_operations::OperationsState>,
+    /// The template sync's state: EventBridge runs it hourly; tests invoke its handler
+    /// (`switchboard_template_sync::handle`) when they need a run.
+    pub template_sync: Arc<switchboard_template_sync::TemplateSyncState>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -177,7 +180,13 @@ pub async fn operations_for(
     ))
 }
 
+/// Outbound consumers. One: moto's FIFO queue does not keep a message group to one consumer
+/// as reliably as SQS does, and a second consumer could then overtake a group's order. The
+/// send pace's behaviour under concurrency is proven against the store directly
+/// (`shared/store/tests/moto/send_pace.rs`).
+pub const OUTBOUND_POLLERS: usize = 1;
 const OPERATIONS_BINARY: &str = "operations";
+const TEMPLATE_SYNC_BINARY: &str = "template-sync";
 
 pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<RunningStack> {
     let http_listener = TcpListener::bind(&settings.http_addr)
@@ -222,6 +231,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
     let inbound_id = function_named(&provisioned, "inbound")?;
     let outbound_id = function_named(&provisioned, "outbound")?;
     let operations_id = function_named(&provisioned, OPERATIONS_BINARY)?;
+    let template_sync_id = function_named(&provisioned, TEMPLATE_SYNC_BINARY)?;
 
     let api_config = function_config(&provisioned, api_id)?;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &api_config.table_name);
@@ -261,6 +271,10 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         &function_config(&provisioned, operations_id)?,
         &sdk_of(operations_id),
     );
+    let mut template_sync_state = switchboard_template_sync::init(
+        &function_config(&provisioned, template_sync_id)?,
+        &sdk_of(template_sync_id),
+    )?;
     // Freshly built, so each state is still ours alone.
     let unshared = || anyhow::anyhow!("function state shared before start");
     Arc::get_mut(&mut webhook_state)
@@ -275,6 +289,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         .ok_or_else(unshared)?
         .set_clock(Arc::clone(&shared_clock));
     Arc::get_mut(&mut inbound_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    Arc::get_mut(&mut template_sync_state)
+        .ok_or_else(unshared)?
+        .clock = Arc::clone(&shared_clock);
     Arc::get_mut(&mut outbound_state)
         .ok_or_else(unshared)?
         .clock = Arc::clone(&shared_clock);
@@ -316,23 +333,50 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         } else {
             anyhow::bail!("no local handler for the SQS consumer {}", binding.function);
         };
-        let poller = QueuePoller {
-            client: sqs.clone(),
-            queue_url: binding.queue_url.clone(),
-            queue_arn: binding.queue_arn.clone(),
-            batch_size: binding.batch_size,
-            wait: settings.poll_wait,
-            timeout: provisioned
-                .function_timeouts
-                .get(&binding.function)
-                .copied()
-                .unwrap_or(std::time::Duration::from_secs(3)),
-            handler,
+        // Lambda runs one outbound invocation per FIFO message group at a time, several
+        // groups at once; locally [`OUTBOUND_POLLERS`] consumers play that part.
+        let pollers = if binding.function == outbound_id {
+            OUTBOUND_POLLERS
+        } else {
+            1
         };
-        tasks.push(tokio::spawn(poller.run()));
+        for _ in 0..pollers {
+            let poller = QueuePoller {
+                client: sqs.clone(),
+                queue_url: binding.queue_url.clone(),
+                queue_arn: binding.queue_arn.clone(),
+                batch_size: binding.batch_size,
+                wait: settings.poll_wait,
+                timeout: provisioned
+                    .function_timeouts
+                    .get(&binding.function)
+                    .copied()
+                    .unwrap_or(std::time::Duration::from_secs(3)),
+                handler: Arc::clone(&handler),
+            };
+            tasks.push(tokio::spawn(poller.run()));
+        }
     }
     for schedule in &provisioned.schedules {
-        tracing::warn!(function = %schedule.function, expression = %schedule.expression, "no local handler for this schedule yet");
+        let period = crate::schedule::rate_period(&schedule.expression);
+        match period {
+            Some(period) if schedule.function == template_sync_id => {
+                let state = Arc::clone(&template_sync_state);
+                tasks.push(tokio::spawn(crate::schedule::every(period, move || {
+                    let state = Arc::clone(&state);
+                    async move {
+                        if let Err(e) =
+                            switchboard_template_sync::handle(&state, serde_json::Value::Null).await
+                        {
+                            tracing::error!(error = %e, "scheduled template sync failed");
+                        }
+                    }
+                })));
+            }
+            _ => {
+                tracing::warn!(function = %schedule.function, expression = %schedule.expression, "no local handler for this schedule yet");
+            }
+        }
     }
 
     Ok(RunningStack {
@@ -348,6 +392,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         clock,
         outbound: outbound_state,
         operations: operations_state,
+        template_sync: template_sync_state,
         tasks,
     })
 }

@@ -21,6 +21,8 @@ pub enum FaultKind {
     PairRateLimit,
     /// HTTP 400, code 131047 (customer service window closed).
     Reengagement,
+    /// HTTP 400, code 131050 (the customer stopped marketing messages from the business).
+    MarketingStopped,
     /// Sleeps `delay_ms`, then answers normally: for client timeouts.
     Delay,
     /// Accepts the send, then reports `failed` with code 131026 instead of delivery.
@@ -57,6 +59,9 @@ impl FaultKind {
             FaultKind::RateLimit => FaultEffect::Reject(GraphErrorAnswer::throughput_reached()),
             FaultKind::PairRateLimit => FaultEffect::Reject(GraphErrorAnswer::pair_rate_limit()),
             FaultKind::Reengagement => FaultEffect::Reject(GraphErrorAnswer::reengagement()),
+            FaultKind::MarketingStopped => {
+                FaultEffect::Reject(GraphErrorAnswer::marketing_stopped())
+            }
             FaultKind::Delay => FaultEffect::Delay(delay.unwrap_or(DEFAULT_FAULT_DELAY)),
             FaultKind::Undeliverable => FaultEffect::AcceptThenFail,
             FaultKind::LoseAnswer => {

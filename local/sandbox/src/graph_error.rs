@@ -102,6 +102,15 @@ impl GraphErrorAnswer {
         )
     }
 
+    pub fn marketing_stopped() -> Self {
+        Self::whatsapp(
+            StatusCode::BAD_REQUEST,
+            131050,
+            "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business",
+            "The user has stopped marketing messages from the business.",
+        )
+    }
+
     pub fn reengagement() -> Self {
         Self::whatsapp(
             StatusCode::BAD_REQUEST,

@@ -13,7 +13,14 @@
 //! - `POST /sandbox/webhooks` — sign and post any JSON body.
 //! - `POST|GET|DELETE /sandbox/faults` — queue, list, clear faults.
 //! - `GET|DELETE /sandbox/sent`, `GET /sandbox/read-receipts` — what was accepted.
+//! - `PUT|GET /sandbox/fault-rates` — random 5xx and 130429 at set shares of sends.
+//! - `PUT|GET /sandbox/numbers/{phone_number_id}/throughput`, `PUT|GET /sandbox/pair-rate` —
+//!   the send rates enforced (130429, 131056); `GET /sandbox/rejections` — every refused send.
 //! - `GET|PUT /sandbox/webhook-url`, `GET /sandbox/health`.
+//! - Message templates: `POST|GET|DELETE /{version}/{waba_id}/message_templates`, reviewed
+//!   after a delay with Meta's template webhooks; `GET /sandbox/templates`,
+//!   `PUT /sandbox/templates/review-delay`, `POST /sandbox/templates/{id}/{action}` (see
+//!   `templates.rs`).
 
 mod clock;
 mod config;
@@ -24,10 +31,12 @@ mod faults;
 mod graph_error;
 mod onboarding;
 mod onboarding_state;
+mod pacing;
 mod send;
 mod server;
 mod state;
 mod statuses;
+mod templates;
 mod wamid;
 mod webhook_body;
 
@@ -41,6 +50,7 @@ pub use onboarding_state::{
     CODE_LIFETIME, MAX_WRONG_PINS, REGISTER_LIMIT, REGISTER_WINDOW, Registration, SignupCode,
     SignupCodeError, SignupCodeRequest, Subscription, token_sha256,
 };
+pub use pacing::{DEFAULT_MESSAGES_PER_SECOND, FaultRates, PairRate};
 pub use send::{FAULT_DELAY_HEADER, FAULT_HEADER};
 pub use server::{RunningSandbox, router, start, try_start};
-pub use state::{ReadReceipt, SandboxError, SandboxState, SentMessage};
+pub use state::{ReadReceipt, Rejection, SandboxError, SandboxState, SentMessage};

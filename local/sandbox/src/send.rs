@@ -4,7 +4,8 @@ use crate::clock::rfc3339_now;
 use crate::faults::{FaultEffect, FaultKind};
 use crate::graph_error::GraphErrorAnswer;
 use crate::onboarding::{self, Node, Purpose};
-use crate::state::{ReadReceipt, SandboxState, SentMessage};
+use crate::pacing::{Limit, RandomFault};
+use crate::state::{ReadReceipt, Rejection, SandboxState, SentMessage};
 use crate::statuses::{self, StatusPlan};
 use crate::wamid::{Direction, new_wamid};
 use crate::webhook_body::{Customer, Pricing};
@@ -104,13 +105,45 @@ pub async fn send_message(
 
     let mut undeliverable = false;
     let mut hang_after_accepting = None;
-    if let Some(effect) = fault_for(&state, &headers, addressee.input()) {
+    let refuse = |answer: GraphErrorAnswer, cause: &str| {
+        state.record_rejection(Rejection {
+            phone_number_id: phone_number_id.clone(),
+            recipient: addressee.input().to_owned(),
+            code: answer.code,
+            cause: cause.to_owned(),
+            received_at: rfc3339_now(),
+        });
+        answer.into_response()
+    };
+    let effect = fault_for(&state, &headers, addressee.input());
+    if effect.is_none() {
+        match state.roll_fault() {
+            Some(RandomFault::ServerError) => {
+                return refuse(
+                    GraphErrorAnswer::service_temporarily_unavailable(),
+                    "random",
+                );
+            }
+            Some(RandomFault::RateLimit) => {
+                return refuse(GraphErrorAnswer::throughput_reached(), "random");
+            }
+            None => {}
+        }
+    }
+    if let Some(effect) = effect {
         match effect {
-            FaultEffect::Reject(answer) => return answer.into_response(),
+            FaultEffect::Reject(answer) => return refuse(answer, "fault"),
             FaultEffect::Delay(delay) => tokio::time::sleep(delay).await,
             FaultEffect::AcceptThenFail => undeliverable = true,
             FaultEffect::AcceptThenHang(delay) => hang_after_accepting = Some(delay),
         }
+    }
+    match state.admit_send(&phone_number_id, addressee.input()) {
+        Ok(()) => {}
+        Err(Limit::Throughput) => {
+            return refuse(GraphErrorAnswer::throughput_reached(), "throughput");
+        }
+        Err(Limit::PairRate) => return refuse(GraphErrorAnswer::pair_rate_limit(), "pair_rate"),
     }
     let callback_data = request["biz_opaque_callback_data"]
         .as_str()

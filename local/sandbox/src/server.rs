@@ -7,9 +7,9 @@ use crate::onboarding_state::{
     Registration, SignupCode, SignupCodeError, SignupCodeRequest, Subscription,
 };
 use crate::state::{ReadReceipt, SandboxError, SandboxState, SentMessage};
-use crate::{control, onboarding, send};
+use crate::{control, onboarding, send, templates};
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -29,11 +29,23 @@ pub fn router(state: SandboxState) -> Router {
                 .get(onboarding::subscribed_apps)
                 .delete(onboarding::unsubscribe_app),
         )
+        .route(
+            "/{version}/{node_id}/message_templates",
+            post(templates::create)
+                .get(templates::list)
+                .delete(templates::delete),
+        )
         .route("/{version}/{node_id}/register", post(onboarding::register))
         .route("/{version}/{node_id}", get(onboarding::phone_number))
         .route("/sandbox/signup-codes", post(onboarding::mint_signup_code))
         .route("/sandbox/subscriptions", get(onboarding::subscriptions))
         .route("/sandbox/registrations", get(onboarding::registrations))
+        .route("/sandbox/templates", get(templates::all))
+        .route(
+            "/sandbox/templates/review-delay",
+            put(templates::set_review_delay),
+        )
+        .route("/sandbox/templates/{id}/{action}", post(templates::control))
         .route("/sandbox/health", get(control::health))
         .route(
             "/sandbox/sent",
@@ -45,6 +57,19 @@ pub fn router(state: SandboxState) -> Router {
             post(control::add_fault)
                 .get(control::list_faults)
                 .delete(control::clear_faults),
+        )
+        .route("/sandbox/rejections", get(control::rejections))
+        .route(
+            "/sandbox/fault-rates",
+            get(control::fault_rates).put(control::set_fault_rates),
+        )
+        .route(
+            "/sandbox/numbers/{phone_number_id}/throughput",
+            get(control::throughput).put(control::set_throughput),
+        )
+        .route(
+            "/sandbox/pair-rate",
+            get(control::pair_rate).put(control::set_pair_rate),
         )
         .route(
             "/sandbox/webhook-url",

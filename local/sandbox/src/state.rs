@@ -6,6 +6,8 @@ use crate::delivery::{
 };
 use crate::faults::{Fault, FaultQueue};
 use crate::onboarding_state::OnboardingState;
+use crate::pacing::{FaultDice, FaultRates, Limit, Pacing, PairRate, RandomFault};
+use crate::templates::TemplatesState;
 use crate::webhook_body::Business;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +51,18 @@ pub struct ReadReceipt {
     pub received_at: String,
 }
 
+/// A send the sandbox refused with one of Meta's error codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub phone_number_id: String,
+    /// `to` or `recipient` of the refused send.
+    pub recipient: String,
+    pub code: i64,
+    /// `fault` (queued or forced), `random` (fault rates), `throughput` or `pair_rate`.
+    pub cause: String,
+    pub received_at: String,
+}
+
 /// Shared by every handler and by the test handle. Locks are held only for copies, never across
 /// an await.
 #[derive(Clone)]
@@ -63,7 +77,11 @@ struct Inner {
     sent: Mutex<Vec<SentMessage>>,
     read_receipts: Mutex<Vec<ReadReceipt>>,
     faults: Mutex<FaultQueue>,
+    pacing: Mutex<Pacing>,
+    dice: Mutex<FaultDice>,
+    rejections: Mutex<Vec<Rejection>>,
     onboarding: Mutex<OnboardingState>,
+    templates: Mutex<TemplatesState>,
     http: reqwest::Client,
     shutdown: watch::Sender<bool>,
 }
@@ -89,10 +107,14 @@ impl SandboxState {
                     &config.phone_number_id,
                     &config.display_phone_number,
                 )),
+                templates: Mutex::default(),
                 config,
                 sent: Mutex::default(),
                 read_receipts: Mutex::default(),
                 faults: Mutex::default(),
+                pacing: Mutex::default(),
+                dice: Mutex::default(),
+                rejections: Mutex::default(),
                 http,
                 shutdown,
             }),
@@ -146,6 +168,12 @@ impl SandboxState {
         lock(&self.inner.onboarding)
     }
 
+    /// Message templates per WABA. Hold the guard only for a copy or an update, never across an
+    /// await.
+    pub(crate) fn templates(&self) -> MutexGuard<'_, TemplatesState> {
+        lock(&self.inner.templates)
+    }
+
     pub fn record_sent(&self, message: SentMessage) {
         lock(&self.inner.sent).push(message);
     }
@@ -166,6 +194,7 @@ impl SandboxState {
     pub fn clear_history(&self) {
         lock(&self.inner.sent).clear();
         lock(&self.inner.read_receipts).clear();
+        lock(&self.inner.rejections).clear();
     }
 
     pub fn push_fault(&self, fault: Fault) {
@@ -182,6 +211,47 @@ impl SandboxState {
 
     pub fn take_fault_for(&self, recipient: &str) -> Option<Fault> {
         lock(&self.inner.faults).take_for(recipient)
+    }
+
+    /// Takes a send from the number's throughput and the pair's rate, or says which is spent.
+    pub fn admit_send(&self, phone_number_id: &str, recipient: &str) -> Result<(), Limit> {
+        lock(&self.inner.pacing).admit(phone_number_id, recipient, std::time::Instant::now())
+    }
+
+    pub fn set_throughput(&self, phone_number_id: &str, messages_per_second: u32) {
+        lock(&self.inner.pacing).set_throughput(phone_number_id, messages_per_second);
+    }
+
+    pub fn throughput(&self, phone_number_id: &str) -> u32 {
+        lock(&self.inner.pacing).throughput(phone_number_id)
+    }
+
+    pub fn set_pair_rate(&self, rate: PairRate) {
+        lock(&self.inner.pacing).set_pair_rate(rate);
+    }
+
+    pub fn pair_rate(&self) -> PairRate {
+        lock(&self.inner.pacing).pair_rate()
+    }
+
+    pub fn set_fault_rates(&self, rates: FaultRates) {
+        lock(&self.inner.dice).set(rates);
+    }
+
+    pub fn fault_rates(&self) -> Option<FaultRates> {
+        lock(&self.inner.dice).rates()
+    }
+
+    pub fn roll_fault(&self) -> Option<RandomFault> {
+        lock(&self.inner.dice).roll()
+    }
+
+    pub fn record_rejection(&self, rejection: Rejection) {
+        lock(&self.inner.rejections).push(rejection);
+    }
+
+    pub fn rejections(&self) -> Vec<Rejection> {
+        lock(&self.inner.rejections).clone()
     }
 
     /// Signs and posts `body` to the current webhook URL.

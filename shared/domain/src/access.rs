@@ -34,8 +34,8 @@ impl Role {
     fn least_for(permission: Permission) -> Option<Role> {
         use Permission::*;
         Some(match permission {
-            ConversationsRead | MessagesSend | ContactsRead | ContactsWrite | ChannelsRead
-            | TenantRead | UsersRead => Role::Agent,
+            ConversationsRead | MessagesSend | ContactsRead | ContactsWrite | TemplatesRead
+            | ChannelsRead | TenantRead | UsersRead => Role::Agent,
             TemplatesManage | UsersManage | RoutingManage | AnalyticsRead => Role::Manager,
             ChannelsManage | ApiKeysManage | TenantManage | AuditRead | DataDelete
             | BillingManage => Role::Admin,
@@ -85,16 +85,19 @@ pub enum Scope {
     ContactsRead,
     #[serde(rename = "contacts:write")]
     ContactsWrite,
+    #[serde(rename = "templates:read")]
+    TemplatesRead,
     #[serde(rename = "templates:manage")]
     TemplatesManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::MessagesSend,
         Scope::ConversationsRead,
         Scope::ContactsRead,
         Scope::ContactsWrite,
+        Scope::TemplatesRead,
         Scope::TemplatesManage,
     ];
 
@@ -104,6 +107,7 @@ impl Scope {
             Scope::ConversationsRead => "conversations:read",
             Scope::ContactsRead => "contacts:read",
             Scope::ContactsWrite => "contacts:write",
+            Scope::TemplatesRead => "templates:read",
             Scope::TemplatesManage => "templates:manage",
         }
     }
@@ -115,6 +119,7 @@ impl Scope {
             Permission::ConversationsRead => Some(Scope::ConversationsRead),
             Permission::ContactsRead => Some(Scope::ContactsRead),
             Permission::ContactsWrite => Some(Scope::ContactsWrite),
+            Permission::TemplatesRead => Some(Scope::TemplatesRead),
             Permission::TemplatesManage => Some(Scope::TemplatesManage),
             _ => None,
         }
@@ -150,6 +155,9 @@ pub enum Permission {
     ContactsRead,
     /// Record contacts, opt-ins and opt-outs.
     ContactsWrite,
+    /// See the message templates and their review state (to pick one to send).
+    TemplatesRead,
+    /// Submit templates to Meta for review, and delete them.
     TemplatesManage,
     /// See the tenant's channels (connected numbers).
     ChannelsRead,
@@ -171,11 +179,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ConversationsRead,
         Permission::MessagesSend,
         Permission::ContactsRead,
         Permission::ContactsWrite,
+        Permission::TemplatesRead,
         Permission::TemplatesManage,
         Permission::ChannelsRead,
         Permission::ChannelsManage,

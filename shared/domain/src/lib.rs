@@ -11,6 +11,7 @@ pub mod message;
 pub mod outbound;
 pub mod secret;
 pub mod tenant_settings;
+pub mod throughput;
 
 pub use access::{Permission, Role, Scope};
 pub use clock::{Clock, FixedClock, SkippingClock, SystemClock};

@@ -343,6 +343,7 @@ fn expected_events(n: &Notification) -> Vec<WebhookEvent> {
                 field: "messages".to_owned(),
                 phone_number_id: Some(change.phone_number_id.clone()),
                 display_phone_number: Some(change.display_phone_number.clone()),
+                entry_time: None,
                 payload,
             };
             for m in &change.messages {

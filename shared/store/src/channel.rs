@@ -179,12 +179,14 @@ impl Store {
     /// when it already is the tenant's, refused (`NotFound` of the owner is not told) when
     /// another tenant holds it.
     pub async fn put_waba_route(&self, route: &WabaRoute) -> Result<bool, StoreError> {
-        let item = keyed(
+        let mut item = keyed(
             route,
             "waba_route",
             keys::waba_route_pk(&route.waba_id)?,
             keys::ROUTE_SK,
         )?;
+        item.insert(keys::GSI1PK.to_owned(), s(keys::WABAS_GSI1PK));
+        item.insert(keys::GSI1SK.to_owned(), s(route.waba_id.as_str()));
         let mut p = Placeholders::default();
         let condition = format!(
             "attribute_not_exists({pk}) OR {tenant} = {t}",
@@ -207,6 +209,29 @@ impl Store {
         .await?
         .map(from_item)
         .transpose()
+    }
+
+    /// Every connected WABA with its tenant, by WABA id. For jobs that visit each WABA (the
+    /// template sync), not for requests: it spans tenants.
+    pub async fn list_waba_routes(
+        &self,
+        limit: i32,
+        cursor: Option<&str>,
+        cursors: Cursors<'_>,
+    ) -> Result<Page<WabaRoute>, StoreError> {
+        self.list_index_of(
+            IndexListing {
+                operation: "list_waba_routes",
+                gsi1pk: keys::WABAS_GSI1PK.to_owned(),
+                pk_prefix: "WABA#".to_owned(),
+                sk: keys::ROUTE_SK,
+                newest_first: false,
+            },
+            limit,
+            cursor,
+            cursors,
+        )
+        .await
     }
 
     /// Removes the WABA route while `tenant` holds it.

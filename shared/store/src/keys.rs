@@ -37,6 +37,7 @@ pub(crate) const CHANNEL_SK: &str = "CHANNEL";
 pub(crate) const WABA_TOKEN_SK: &str = "TOKEN";
 pub(crate) const CONSENT_SK_PREFIX: &str = "CONSENT#";
 pub(crate) const TEMPLATE_SK: &str = "TEMPLATE";
+pub(crate) const SEND_PACE_SK: &str = "PACE";
 
 const MAX_SEGMENT_LEN: usize = 256;
 
@@ -288,12 +289,42 @@ pub(crate) fn waba_token_pk(tenant: &TenantId, waba_id: &str) -> Result<String, 
     ))
 }
 
+/// One of the items a number's send pace is spread over (see `switchboard_domain::throughput`).
+pub(crate) fn send_pace_pk(
+    tenant: &TenantId,
+    phone_number_id: &str,
+    shard: u32,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}PACE#{}#{shard}",
+        tenant_prefix(tenant)?,
+        segment("phone number id", phone_number_id)?
+    ))
+}
+
 /// Global: WABA-level webhooks name a WABA, not a tenant.
 pub(crate) fn waba_route_pk(waba_id: &str) -> Result<String, StoreError> {
     Ok(format!("WABA#{}", segment("WABA id", waba_id)?))
 }
 
 /// Template names are `[a-z0-9_]` and language codes `xx_YY`: neither holds `#`.
+/// Meta allows template names of up to 512 characters, longer than other segments.
+const MAX_TEMPLATE_NAME_LEN: usize = 512;
+
+fn template_name(name: &str) -> Result<&str, StoreError> {
+    let kind = "template name";
+    let reason = if name.is_empty() {
+        "empty"
+    } else if name.contains('#') {
+        "contains `#`"
+    } else if name.len() > MAX_TEMPLATE_NAME_LEN {
+        "too long"
+    } else {
+        return Ok(name);
+    };
+    Err(StoreError::InvalidKey { kind, reason })
+}
+
 pub(crate) fn template_pk(
     tenant: &TenantId,
     waba_id: &str,
@@ -304,10 +335,44 @@ pub(crate) fn template_pk(
         "{}TEMPLATE#{}#{}#{}",
         tenant_prefix(tenant)?,
         segment("WABA id", waba_id)?,
-        segment("template name", name)?,
+        template_name(name)?,
         segment("template language", language)?
     ))
 }
+
+/// `{name}#{language}#{waba_id}`: a tenant's templates listed by name, then language.
+pub(crate) fn template_gsi1sk(
+    name: &str,
+    language: &str,
+    waba_id: &str,
+) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}#{}#{}",
+        template_name(name)?,
+        segment("template language", language)?,
+        segment("WABA id", waba_id)?
+    ))
+}
+
+/// The start of [`template_gsi1sk`] for one name (`{name}#`), or one name and language
+/// (`{name}#{language}`, without the closing `#`).
+pub(crate) fn template_gsi1sk_prefix(
+    name: &str,
+    language: Option<&str>,
+) -> Result<String, StoreError> {
+    Ok(match language {
+        None => format!("{}#", template_name(name)?),
+        Some(language) => format!(
+            "{}#{}",
+            template_name(name)?,
+            segment("template language", language)?
+        ),
+    })
+}
+
+/// All connected WABAs, for jobs that visit each (the template sync): one index partition,
+/// written only when a WABA is connected.
+pub(crate) const WABAS_GSI1PK: &str = "WABAS";
 
 pub(crate) fn templates_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
     Ok(format!("{}TEMPLATES", tenant_prefix(tenant)?))

@@ -28,6 +28,7 @@ mod phone_route;
 mod pointer;
 mod recorded;
 mod refresh_token;
+mod send_pace;
 mod session;
 mod status;
 mod store;
@@ -57,10 +58,13 @@ pub use page::{MAX_PAGE_SIZE, Page};
 pub use phone_route::PhoneRoute;
 pub use recorded::Recorded;
 pub use refresh_token::{RefreshFamily, RefreshTokenRecord, Rotation};
+pub use send_pace::SendSlot;
 pub use session::SessionRecord;
 pub use status::{DeliveryError, PENDING_STATUS_RETENTION, StatusApplied, StatusChange};
 pub use store::Store;
-pub use template::{TemplateChange, TemplateRecord};
+pub use template::{
+    DELETED_STATUS, SUBMITTING_STATUS, TemplateChange, TemplateRecord, TemplateSubmitted,
+};
 pub use tenant::{Suspension, Tenant};
 pub use tenant_event::TenantEvent;
 pub use throttle::{FailureCount, ThrottleKind};

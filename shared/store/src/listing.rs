@@ -18,10 +18,29 @@ pub(crate) struct IndexListing<'a> {
     pub newest_first: bool,
 }
 
+/// Only items whose `attribute` equals `value` (a filter expression: DynamoDB applies the
+/// page's limit first, so a filtered page may be short).
+pub(crate) struct IndexFilter {
+    pub attribute: &'static str,
+    pub value: String,
+}
+
 impl Store {
     pub(crate) async fn list_index(
         &self,
         listing: IndexListing<'_>,
+        limit: i32,
+        cursor: Option<&str>,
+        cursors: Cursors<'_>,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        self.list_index_filtered(listing, None, limit, cursor, cursors)
+            .await
+    }
+
+    pub(crate) async fn list_index_filtered(
+        &self,
+        listing: IndexListing<'_>,
+        filter: Option<IndexFilter>,
         limit: i32,
         cursor: Option<&str>,
         cursors: Cursors<'_>,
@@ -53,12 +72,20 @@ impl Store {
             p.name(keys::GSI1PK),
             p.value("gsi1pk", s(gsi1pk.as_str()))
         );
+        let filter = filter.map(|f| {
+            format!(
+                "{} = {}",
+                p.name(f.attribute),
+                p.value("filter", s(f.value))
+            )
+        });
         let out = self
             .client
             .query()
             .table_name(self.table.as_ref())
             .index_name(keys::GSI1)
             .key_condition_expression(condition)
+            .set_filter_expression(filter)
             .set_expression_attribute_names(p.names())
             .set_expression_attribute_values(p.values())
             .scan_index_forward(!newest_first)

@@ -33,6 +33,10 @@ pub struct PhoneRoute {
     pub tenant_id: TenantId,
     pub waba_id: String,
     pub display_phone_number: String,
+    /// The number's throughput at Meta (`switchboard_domain::throughput`), learned when it was
+    /// connected; Meta's default of 80 when unknown (numbers routed before it was recorded).
+    #[serde(default)]
+    pub messages_per_second: Option<u32>,
 }
 
 /// How a conditional update of a route ended.

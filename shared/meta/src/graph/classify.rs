@@ -62,6 +62,10 @@ const fn permanent(code: i64, title: &'static str) -> KnownCode {
 /// - 131048 (spam rate limit) is a quality restriction on the number: retrying does not lift it and
 ///   further sends hurt the number's quality, so it is permanent.
 /// - 131057 (account in maintenance mode) happens during throughput upgrades and passes.
+/// - 131049 is Meta's per-user marketing limit: sending the same message again soon fails the
+///   same way, so it is permanent; the business may try a later campaign.
+/// - 132xxx are template errors (missing, paused, disabled, parameters that do not fit): the
+///   template or the request must change, whatever the code within the range.
 pub const KNOWN_CODES: &[KnownCode] = &[
     // Meta-side failures.
     retry(1, "API Unknown"),
@@ -98,6 +102,10 @@ pub const KNOWN_CODES: &[KnownCode] = &[
     permanent(131031, "Account has been locked"),
     permanent(131042, "Business eligibility payment issue"),
     permanent(131048, "Spam rate limit hit"),
+    permanent(
+        131049,
+        "This message was not delivered to maintain healthy ecosystem engagement",
+    ),
     // The request, the recipient or the conversation state.
     permanent(33, "Parameter value is not valid"),
     permanent(100, "Invalid parameter"),
@@ -132,15 +140,16 @@ pub const KNOWN_CODES: &[KnownCode] = &[
 ];
 
 /// The class Meta's documentation gives `code`, or `None` for a code the table does not know.
-/// Permission errors 200–299 share one meaning and are matched as a range.
+/// Permission errors 200–299 share one meaning, as do template errors 132000–132999: both are
+/// matched as ranges after the table.
 pub fn class_of_code(code: i64) -> Option<CodeClass> {
-    if (200..=299).contains(&code) {
+    if let Some(known) = KNOWN_CODES.iter().find(|known| known.code == code) {
+        return Some(known.class);
+    }
+    if (200..=299).contains(&code) || (132_000..=132_999).contains(&code) {
         return Some(CodeClass::Permanent);
     }
-    KNOWN_CODES
-        .iter()
-        .find(|known| known.code == code)
-        .map(|known| known.class)
+    None
 }
 
 #[cfg(test)]
@@ -164,7 +173,8 @@ mod tests {
     #[test]
     fn request_recipient_and_token_problems_are_permanent() {
         for code in [
-            0, 3, 10, 100, 190, 200, 250, 299, 368, 131026, 131030, 131047, 131048, 131051, 132001,
+            0, 3, 10, 100, 190, 200, 250, 299, 368, 131026, 131030, 131047, 131048, 131049, 131051,
+            132001, 132068, 132999,
         ] {
             assert_eq!(
                 class_of_code(code),

@@ -1,6 +1,6 @@
 //! The Graph API as Switchboard calls it: sending messages on behalf of a business phone number
-//! (and marking the customer's as read), and telling the queues whether a failure is worth
-//! another attempt.
+//! (and marking the customer's as read), onboarding, managing a WABA's message templates, and
+//! telling the queues whether a failure is worth another attempt.
 //!
 //! The client is built once per process around a shared `reqwest::Client`; the business's access
 //! token is passed per call because every tenant has its own.
@@ -11,6 +11,7 @@ mod error;
 mod onboarding;
 mod outbound;
 mod response;
+mod templates;
 
 pub use classify::{CodeClass, KNOWN_CODES, KnownCode, class_of_code};
 pub use client::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, GraphClient};
@@ -24,3 +25,7 @@ pub use outbound::{
     TemplateDateTime, TemplateLanguage, TemplateParameter, Text, limits, violations,
 };
 pub use response::SendAccepted;
+pub use templates::{
+    NewTemplate, TEMPLATE_FIELDS, TEMPLATE_PAGE_LIMIT, TemplateCreated, TemplateFailure,
+    TemplateInfo, TemplatePage,
+};

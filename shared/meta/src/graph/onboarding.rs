@@ -152,7 +152,7 @@ struct WireThroughput {
 }
 
 #[derive(Clone, Copy)]
-enum Method {
+pub(super) enum Method {
     Get,
     Post,
     Delete,
@@ -308,7 +308,7 @@ impl GraphClient {
 
     /// Sends an authorized call and returns the body of a 2xx answer. `body` carries a secret of
     /// its own (the PIN) that is scrubbed from errors like the token.
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: Method,
         url: impl reqwest::IntoUrl,
@@ -341,7 +341,7 @@ impl GraphClient {
                 call = what,
                 http_status = status.as_u16(),
                 code = error.code(),
-                "graph onboarding call rejected"
+                "graph call rejected"
             );
             return Err(error);
         }

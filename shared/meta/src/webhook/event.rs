@@ -18,6 +18,10 @@ pub struct WebhookEvent {
     pub field: String,
     pub phone_number_id: Option<String>,
     pub display_phone_number: Option<String>,
+    /// `entry.time` (Unix seconds), when Meta sent one: orders changes that carry no time of
+    /// their own, such as template updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_time: Option<i64>,
     pub payload: EventPayload,
 }
 

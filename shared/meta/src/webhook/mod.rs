@@ -26,6 +26,7 @@ mod message;
 mod notification;
 mod split;
 mod status;
+mod template;
 mod wire;
 
 pub use content::{
@@ -37,6 +38,10 @@ pub use event::{EventPayload, WebhookEvent};
 pub use message::{Contact, InboundMessage, MessageContext, Referral, ReferredProduct};
 pub use notification::{Notification, WHATSAPP_OBJECT, parse};
 pub use status::{GraphErrorDetail, StatusUpdate};
+pub use template::{
+    TEMPLATE_CATEGORY_FIELD, TEMPLATE_QUALITY_FIELD, TEMPLATE_STATUS_FIELD, TemplateRef,
+    TemplateUpdate, TemplateUpdateError,
+};
 
 #[cfg(test)]
 mod tests;

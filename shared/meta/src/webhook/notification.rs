@@ -11,7 +11,7 @@
 //! so does a body without any `messages` member, which has nothing to split.
 
 use super::error::ParseError;
-use super::lenient::{Id, Str};
+use super::lenient::{Id, Str, Timestamp};
 use super::wire::ValueWire;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -41,6 +41,8 @@ impl fmt::Debug for Notification<'_> {
 pub(crate) struct Entry<'a> {
     /// The WABA id; for `account_update` it can be a business portfolio id instead.
     pub id: Cow<'a, str>,
+    /// `entry.time`, Unix seconds: when Meta made the change (WABA-level changes carry it).
+    pub time: Option<i64>,
     pub changes: Vec<Change<'a>>,
 }
 
@@ -84,6 +86,8 @@ struct EnvelopeWire<'a, V> {
 struct EntryWire<'a, V> {
     #[serde(borrow)]
     id: Id<'a>,
+    #[serde(default)]
+    time: Timestamp,
     #[serde(borrow)]
     changes: Option<Vec<ChangeWire<'a, V>>>,
 }
@@ -131,6 +135,7 @@ fn build<'a, V>(
         .into_iter()
         .map(|e| Entry {
             id: e.id.0,
+            time: e.time.0,
             changes: e
                 .changes
                 .unwrap_or_default()

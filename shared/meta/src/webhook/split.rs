@@ -36,7 +36,8 @@ impl<'a> Notification<'a> {
                 match &change.value {
                     Value::Absent => {}
                     Value::Typed(value) if field == MESSAGES_FIELD => {
-                        let origin = Origin::new(&entry.id, field, value.metadata.as_ref());
+                        let origin =
+                            Origin::new(&entry.id, field, value.metadata.as_ref()).at(entry.time);
                         let contacts = value.contacts.as_ref().map_or(&[][..], Items::as_slice);
                         if split_messages(&origin, value, contacts, &mut events) {
                             origin.push_other(raw_value(), &mut events);
@@ -44,9 +45,12 @@ impl<'a> Notification<'a> {
                     }
                     Value::Typed(value) => {
                         Origin::new(&entry.id, field, value.metadata.as_ref())
+                            .at(entry.time)
                             .push_other(raw_value(), &mut events);
                     }
-                    Value::Raw(value) => split_raw(&entry.id, field, value, &mut events),
+                    Value::Raw(value) => {
+                        split_raw(&entry.id, entry.time, field, value, &mut events)
+                    }
                 }
             }
         }
@@ -60,6 +64,7 @@ struct Origin<'c> {
     field: &'c str,
     phone_number_id: Option<&'c str>,
     display_phone_number: Option<&'c str>,
+    time: Option<i64>,
 }
 
 impl<'c> Origin<'c> {
@@ -73,7 +78,13 @@ impl<'c> Origin<'c> {
             display_phone_number: metadata
                 .and_then(|m| m.display_phone_number.as_ref())
                 .map(|id| id.0.as_ref()),
+            time: None,
         }
+    }
+
+    fn at(mut self, time: Option<i64>) -> Self {
+        self.time = time;
+        self
     }
 
     fn event(&self, key: String, payload: EventPayload) -> WebhookEvent {
@@ -83,6 +94,7 @@ impl<'c> Origin<'c> {
             field: self.field.to_owned(),
             phone_number_id: self.phone_number_id.map(str::to_owned),
             display_phone_number: self.display_phone_number.map(str::to_owned),
+            entry_time: self.time,
             payload,
         }
     }
@@ -106,11 +118,17 @@ impl<'c> Origin<'c> {
 
 /// A change read on the raw path: split it if its value has the expected members, else pass
 /// the value on whole.
-fn split_raw(waba_id: &str, field: &str, value: &RawValue, out: &mut Vec<WebhookEvent>) {
+fn split_raw(
+    waba_id: &str,
+    time: Option<i64>,
+    field: &str,
+    value: &RawValue,
+    out: &mut Vec<WebhookEvent>,
+) {
     if field == MESSAGES_FIELD
         && let Ok(parsed) = serde_json::from_str::<ValueWire<'_, &RawValue>>(value.get())
     {
-        let origin = Origin::new(waba_id, field, parsed.metadata.as_ref());
+        let origin = Origin::new(waba_id, field, parsed.metadata.as_ref()).at(time);
         let contacts: Vec<ContactWire<'_>> = parsed
             .contacts
             .iter()
@@ -129,7 +147,9 @@ fn split_raw(waba_id: &str, field: &str, value: &RawValue, out: &mut Vec<Webhook
         .then(|| serde_json::from_str::<MetadataOnly<'_>>(value.get()).ok())
         .flatten()
         .and_then(|m| m.metadata);
-    Origin::new(waba_id, field, metadata.as_ref()).push_other(Some(value), out);
+    Origin::new(waba_id, field, metadata.as_ref())
+        .at(time)
+        .push_other(Some(value), out);
 }
 
 /// Pushes an event per message and status; returns whether the whole value must also be

@@ -335,7 +335,9 @@ fn template(name: &str, status: &str) -> TemplateRecord {
         quality: None,
         components_json: r#"[{"type":"BODY","text":"Hi {{1}}"}]"#.into(),
         created_at: T0,
-        status_at: T0,
+        status_at: None,
+        category_at: None,
+        quality_at: None,
         created_by: Some("user:usr_1".into()),
     }
 }

@@ -38,6 +38,7 @@ async fn tenants_routes_and_api_keys_round_trip() {
         tenant_id: acme.id.clone(),
         waba_id: "102290129340398".into(),
         display_phone_number: "15550783881".into(),
+        messages_per_second: None,
     };
     t.store.put_phone_route(&route).await.unwrap();
     assert_eq!(

@@ -15,6 +15,7 @@ fn route(owner: &str) -> PhoneRoute {
         tenant_id: tenant(owner),
         waba_id: "102290129340398".into(),
         display_phone_number: "15550783881".into(),
+        messages_per_second: None,
     }
 }
 
