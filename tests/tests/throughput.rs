@@ -6,9 +6,7 @@
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use switchboard_domain::{PhoneNumberId, TenantId};
 use switchboard_e2e::*;
-use switchboard_store::PhoneRoute;
 
 fn text_to(to: &str, body: &str) -> Value {
     json!({ "phone_number_id": PHONE_NUMBER_ID, "to": to, "type": "text", "text": { "body": body } })
@@ -18,27 +16,6 @@ async fn accepted_id(t: &TestStack, body: Value) -> String {
     let (status, answer) = t.api_post("/v1/messages", &body, &[]).await;
     assert_eq!(status.as_u16(), 202, "{answer}");
     answer["id"].as_str().expect("id").to_owned()
-}
-
-/// The demo number as a WhatsApp Business app number: Meta (the sandbox) and Switchboard both
-/// hold it to `messages_per_second`.
-async fn number_at(t: &TestStack, messages_per_second: u32) {
-    t.stack
-        .store
-        .put_phone_route(&PhoneRoute {
-            phone_number_id: PhoneNumberId::from(PHONE_NUMBER_ID),
-            tenant_id: TenantId::from("acme"),
-            waba_id: WABA_ID.into(),
-            display_phone_number: DISPLAY_PHONE_NUMBER.into(),
-            messages_per_second: Some(messages_per_second),
-        })
-        .await
-        .expect("route updated");
-    t.sandbox_put(
-        &format!("/sandbox/numbers/{PHONE_NUMBER_ID}/throughput"),
-        &json!({ "messages_per_second": messages_per_second }),
-    )
-    .await;
 }
 
 /// Our message ids of every send Meta accepted, in the order it accepted them.
@@ -81,7 +58,6 @@ fn assert_each_once(sent: &[String], ids: &[String]) {
 async fn meta_faults_at_thirty_percent_5xx_and_ten_percent_130429_cost_no_message_and_send_none_twice()
  {
     let t = spawn_stack().await;
-    number_at(&t, 20).await;
     t.sandbox_put(
         "/sandbox/fault-rates",
         &json!({ "server_error": 0.3, "rate_limit": 0.1, "seed": 20261202 }),
@@ -92,13 +68,13 @@ async fn meta_faults_at_thirty_percent_5xx_and_ten_percent_130429_cost_no_messag
         t.open_window("acme", customer).await;
     }
     let mut ids = Vec::new();
-    for round in 0..5 {
+    for round in 0..3 {
         for customer in &customers {
             ids.push(accepted_id(&t, text_to(customer, &format!("notice {round}"))).await);
         }
     }
 
-    let sent = wait_for_sends(&t, ids.len(), Duration::from_secs(120)).await;
+    let sent = wait_for_sends(&t, ids.len(), Duration::from_secs(240)).await;
     assert_each_once(&sent, &ids);
     for id in &ids {
         let m = t.message(id).await;
@@ -116,7 +92,7 @@ async fn meta_faults_at_thirty_percent_5xx_and_ten_percent_130429_cost_no_messag
             .count()
     };
     assert!(random(2) > 0 && random(130429) > 0, "{rejections:?}");
-    // Paced at the number's 20 a second, Meta's own count never refused one.
+    // Paced at the number's rate, Meta's own count never refused one.
     assert!(
         rejections.iter().all(|r| r["cause"] != "throughput"),
         "{rejections:?}"
