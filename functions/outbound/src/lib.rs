@@ -4,7 +4,6 @@
 //! them), permanent ones recorded as failed with Meta's code.
 
 mod backoff;
-mod gate;
 mod init;
 mod send;
 

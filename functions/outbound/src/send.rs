@@ -9,7 +9,6 @@
 //! `biz_opaque_callback_data`.
 
 use crate::OutboundState;
-use crate::gate;
 use std::time::Duration;
 use switchboard_domain::compliance::Decision;
 use switchboard_domain::consent::OptOutSource;
@@ -19,9 +18,10 @@ use switchboard_domain::throughput::{self, SendPace};
 use switchboard_domain::{PhoneNumberId, Wamid};
 use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
 use switchboard_platform::business_token::business_token;
+use switchboard_platform::outbound_gate::{self as gate, decision_record};
 use switchboard_store::{
-    Begin, DecisionOutcome, DeliveryError, IdempotencyKey, Lease, MessageRecord,
-    PolicyDecisionRecord, SendSlot, StoreError,
+    Begin, DeliveryError, IdempotencyKey, Lease, MessageRecord, PolicyDecisionRecord, SendSlot,
+    StoreError,
 };
 use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -605,34 +605,6 @@ async fn learn_from_refusal(
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not record what Meta's refusal tells");
-    }
-}
-
-fn decision_record(decision: &Decision, at: OffsetDateTime) -> PolicyDecisionRecord {
-    match decision {
-        Decision::Allow => PolicyDecisionRecord {
-            outcome: DecisionOutcome::Allow,
-            reason: None,
-            detail: None,
-            until: None,
-            at,
-        },
-        Decision::Deny { reason, detail } => PolicyDecisionRecord {
-            outcome: DecisionOutcome::Deny,
-            reason: Some(reason.as_str().to_owned()),
-            detail: Some(detail.clone()),
-            until: None,
-            at,
-        },
-        Decision::Defer { until, reason } => PolicyDecisionRecord {
-            outcome: DecisionOutcome::Defer,
-            reason: Some(reason.as_str().to_owned()),
-            detail: Some(format!(
-                "quiet hours in the recipient's time zone; it goes at {until}"
-            )),
-            until: Some(*until),
-            at,
-        },
     }
 }
 

@@ -5,6 +5,7 @@ pub mod blob;
 pub mod business_token;
 pub mod config;
 pub mod metrics;
+pub mod outbound_gate;
 pub mod outbox;
 pub mod queue;
 pub mod request_span;

@@ -1,4 +1,5 @@
-//! Gathers the facts the compliance engine decides on, right before a send: the tenant's
+//! Gathers the facts the compliance engine decides on (the API, at once where it can, and
+//! the outbound function right before a send): the tenant's
 //! settings, the contact's consent and recent marketing, the conversation's window, the
 //! template's review state. The engine itself is pure (`switchboard_domain::compliance`).
 
@@ -9,7 +10,9 @@ use switchboard_domain::compliance::{
 use switchboard_domain::consent::{ConsentState as ConsentName, OptInSource, OptOutSource};
 use switchboard_domain::{TenantId, TenantSettings};
 use switchboard_meta::graph::MessageContent;
-use switchboard_store::{MarketingConsent, MessageRecord, Store, StoreError};
+use switchboard_store::{
+    DecisionOutcome, MarketingConsent, MessageRecord, PolicyDecisionRecord, Store, StoreError,
+};
 use time::OffsetDateTime;
 
 /// What the gate decided and whether the message is a marketing template (its send is then
@@ -118,6 +121,35 @@ fn engine_consent(c: &MarketingConsent) -> ConsentState {
                 .as_deref()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(OptOutSource::BusinessRecorded),
+        },
+    }
+}
+
+/// The decision as it is stored on the message.
+pub fn decision_record(decision: &Decision, at: OffsetDateTime) -> PolicyDecisionRecord {
+    match decision {
+        Decision::Allow => PolicyDecisionRecord {
+            outcome: DecisionOutcome::Allow,
+            reason: None,
+            detail: None,
+            until: None,
+            at,
+        },
+        Decision::Deny { reason, detail } => PolicyDecisionRecord {
+            outcome: DecisionOutcome::Deny,
+            reason: Some(reason.as_str().to_owned()),
+            detail: Some(detail.clone()),
+            until: None,
+            at,
+        },
+        Decision::Defer { until, reason } => PolicyDecisionRecord {
+            outcome: DecisionOutcome::Defer,
+            reason: Some(reason.as_str().to_owned()),
+            detail: Some(format!(
+                "quiet hours in the recipient's time zone; it goes at {until}"
+            )),
+            until: Some(*until),
+            at,
         },
     }
 }
