@@ -2,6 +2,12 @@
 //! moto resources provisioned from template.yaml under a unique prefix, a Meta sandbox) on
 //! random loopback ports, and talks to it over real HTTP.
 
+mod compliance_fixtures;
+
+pub use compliance_fixtures::{
+    approve_template, approve_template_with_id, opt_in, quiet_hours_elsewhere,
+};
+
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::future::Future;

@@ -1,11 +1,13 @@
-//! The compliance gate end to end on the local stack: every send goes through the outbound
-//! function's policy check, and each decision is stored on the message where the business can
-//! read it (`GET /v1/messages/{id}`: `status` and `decision`).
+//! The compliance gate end to end on the local stack. The API decides at once where it can: a
+//! message the policy refuses then is answered 422 `/problems/policy-denied` with the reason,
+//! and nothing is stored or sent. Every accepted message goes through the outbound function's
+//! policy check again right before its send, and that decision is stored on the message where
+//! the business can read it (`GET /v1/messages/{id}`: `status` and `decision`).
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use switchboard_domain::compliance::{CONFIRMATIONS, ConsentKeyword, confirmation};
 use switchboard_e2e::*;
-use switchboard_store::TemplateRecord;
 
 async fn post_message(t: &TestStack, body: Value) -> (u16, Value) {
     let (status, answer) = t.api_post("/v1/messages", &body, &[]).await;
@@ -16,6 +18,16 @@ async fn accepted_id(t: &TestStack, body: Value) -> String {
     let (status, answer) = post_message(t, body).await;
     assert_eq!(status, 202, "{answer}");
     answer["id"].as_str().expect("id").to_owned()
+}
+
+/// The API refused the message at once for `reason`; the problem is returned.
+async fn refused(t: &TestStack, body: Value, reason: &str) -> Value {
+    let (status, problem) = post_message(t, body).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["type"], "/problems/policy-denied", "{problem}");
+    assert_eq!(problem["reason"], reason, "{problem}");
+    assert!(problem["detail"].is_string(), "{problem}");
+    problem
 }
 
 fn text_to(to: &str, body: &str) -> Value {
@@ -30,69 +42,6 @@ fn marketing_template_to(to: &str) -> Value {
             "components": [{ "type": "body", "parameters": [{ "type": "text", "text": "20%" }] }]
         }
     })
-}
-
-async fn approve_template(t: &TestStack, name: &str, category: &str) {
-    let now = time::OffsetDateTime::now_utc();
-    t.stack
-        .store
-        .put_template(
-            &switchboard_domain::TenantId::from("acme"),
-            &TemplateRecord {
-                waba_id: WABA_ID.into(),
-                name: name.into(),
-                language: "en_US".into(),
-                template_id: Some("1001".into()),
-                category: category.into(),
-                status: "APPROVED".into(),
-                reason: None,
-                quality: None,
-                components_json: "[]".into(),
-                created_at: now,
-                status_at: Some(now),
-                category_at: None,
-                quality_at: None,
-                created_by: None,
-            },
-            true,
-        )
-        .await
-        .expect("template stored");
-}
-
-/// Sets the tenant's quiet hours to a window that is hours away from now in Madrid, so
-/// marketing to the Madrid numbers these tests use is not deferred whatever the time of day.
-async fn quiet_hours_elsewhere(t: &TestStack) {
-    let madrid = jiff::tz::TimeZone::get("Europe/Madrid").expect("zone");
-    let hour = jiff::Timestamp::now().to_zoned(madrid).hour();
-    let (start, end) = ((hour + 6) % 24, (hour + 8) % 24);
-    let admin = t.access_token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let (status, _, settings) = t
-        .call(
-            Method::PATCH,
-            "/v1/tenant",
-            Auth::Bearer(&admin),
-            Some(&json!({ "settings": { "marketing": { "quiet_hours": {
-                "start": format!("{start:02}:00"), "end": format!("{end:02}:00")
-            } } } })),
-        )
-        .await;
-    assert_eq!(status, 200, "{settings}");
-}
-
-async fn opt_in(t: &TestStack, to: &str) -> (u16, Value) {
-    let (status, answer) = t
-        .api_post(
-            &format!("/v1/contacts/{to}/opt-in"),
-            &json!({ "source": "web_form", "proof": {
-                "text": "Yes, send me offers on WhatsApp",
-                "url": "https://acme.example/signup",
-                "captured_at": "2026-11-30T10:00:00Z"
-            } }),
-            &[],
-        )
-        .await;
-    (status.as_u16(), answer)
 }
 
 /// Waits until Meta took the message (sent, or already delivered or read); a message that
@@ -123,18 +72,17 @@ async fn outside_the_window_free_text_is_denied_and_an_approved_template_to_an_o
     // A Madrid landline: one time zone, so the quiet hours above hold for it.
     let to = "34910000011";
 
-    // No message from the customer: the window is closed.
-    let id = accepted_id(&t, text_to(to, "Hello there")).await;
-    let denied = decided(&t, &id, "denied").await;
-    assert_eq!(denied["decision"]["outcome"], "deny");
-    assert_eq!(denied["decision"]["reason"], "window_closed", "{denied}");
-    assert!(denied["denied_at"].is_string());
+    // No message from the customer: the window is closed, and the API says so at once.
+    let problem = refused(&t, text_to(to, "Hello there"), "window_closed").await;
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        !detail.contains(to) && !detail.contains("Hello there"),
+        "{problem}"
+    );
 
     // A template nobody approved is refused even to a customer who opted in.
     assert_eq!(opt_in(&t, to).await.0, 200);
-    let id = accepted_id(&t, marketing_template_to(to)).await;
-    let denied = decided(&t, &id, "denied").await;
-    assert_eq!(denied["decision"]["reason"], "template_not_approved");
+    refused(&t, marketing_template_to(to), "template_not_approved").await;
 
     // Approved by Meta: it goes.
     approve_template(&t, "spring_sale", "MARKETING").await;
@@ -168,12 +116,8 @@ async fn business_initiated_needs_an_opt_in_an_opt_out_cannot_be_undone_by_impor
     approve_template(&t, "spring_sale", "MARKETING").await;
     let to = "34910000012";
 
-    // No opt-in recorded: denied.
-    let id = accepted_id(&t, marketing_template_to(to)).await;
-    assert_eq!(
-        decided(&t, &id, "denied").await["decision"]["reason"],
-        "no_opt_in"
-    );
+    // No opt-in recorded: refused at once.
+    refused(&t, marketing_template_to(to), "no_opt_in").await;
 
     // Opted in, then two marketing templates go; the third in the cap period is denied.
     assert_eq!(opt_in(&t, to).await.0, 200);
@@ -181,11 +125,7 @@ async fn business_initiated_needs_an_opt_in_an_opt_out_cannot_be_undone_by_impor
         let id = accepted_id(&t, marketing_template_to(to)).await;
         went_out(&t, &id).await;
     }
-    let id = accepted_id(&t, marketing_template_to(to)).await;
-    assert_eq!(
-        decided(&t, &id, "denied").await["decision"]["reason"],
-        "frequency_cap"
-    );
+    refused(&t, marketing_template_to(to), "frequency_cap").await;
 
     // The business records the customer's opt-out; no import or opt-in can undo it.
     let (status, contact) = t
@@ -244,11 +184,7 @@ async fn business_initiated_needs_an_opt_in_an_opt_out_cannot_be_undone_by_impor
     let (status, by_id) = t.api_get(&format!("/v1/contacts/{id}")).await;
     assert_eq!((status.as_u16(), &by_id["wa_id"]), (200, &json!(to)));
 
-    let id = accepted_id(&t, marketing_template_to(to)).await;
-    assert_eq!(
-        decided(&t, &id, "denied").await["decision"]["reason"],
-        "opted_out"
-    );
+    refused(&t, marketing_template_to(to), "opted_out").await;
     // The opted-out customer still gets answers inside the window they open.
     t.open_window("acme", to).await;
     let id = accepted_id(&t, text_to(to, "Your order shipped")).await;
@@ -261,14 +197,17 @@ async fn prohibited_content_is_refused_with_its_category_and_every_message_type_
     let to = "15557000004";
     t.open_window("acme", to).await;
 
-    let id = accepted_id(&t, text_to(to, "Cheap cigarettes delivered tonight")).await;
-    let denied = decided(&t, &id, "denied").await;
-    assert_eq!(denied["decision"]["reason"], "prohibited_content");
+    let problem = refused(
+        &t,
+        text_to(to, "Cheap cigarettes delivered tonight"),
+        "prohibited_content",
+    )
+    .await;
     assert!(
-        denied["decision"]["detail"]
+        problem["detail"]
             .as_str()
             .is_some_and(|d| d.contains("tobacco")),
-        "{denied}"
+        "{problem}"
     );
 
     let kinds = [
@@ -457,7 +396,9 @@ async fn stop_keywords_and_meta_preferences_opt_customers_out_and_only_start_opt
         })
         .await;
     }
-    // One confirmation to each keyword, none to the preference (Meta's own UI confirms it).
+    // One confirmation to each keyword, none to the preference (Meta's own UI confirms it),
+    // in the keyword's language; "STOP", which many languages share, in English.
+    let opted_out_texts: Vec<&str> = CONFIRMATIONS.iter().map(|c| c.opted_out).collect();
     let confirmations = eventually("the confirmations", WAIT, || async {
         let sent = t.sandbox_sent().await;
         let confirmed: Vec<Value> = sent
@@ -465,13 +406,44 @@ async fn stop_keywords_and_meta_preferences_opt_customers_out_and_only_start_opt
             .filter(|s| {
                 s["body"]["text"]["body"]
                     .as_str()
-                    .is_some_and(|b| b.contains("Reply START"))
+                    .is_some_and(|b| opted_out_texts.contains(&b))
             })
             .collect();
         (confirmed.len() >= customers.len()).then_some(confirmed)
     })
     .await;
     assert_eq!(confirmations.len(), customers.len(), "{confirmations:?}");
+    assert!(
+        confirmations
+            .iter()
+            .all(|c| c["body"]["to"] != prefs_customer),
+        "{confirmations:?}"
+    );
+    let confirmed_to = |to: &str| {
+        confirmations
+            .iter()
+            .find(|c| c["body"]["to"] == to)
+            .and_then(|c| c["body"]["text"]["body"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (to, language) in [
+        (customers[0].0, None),
+        (customers[1].0, Some("fr")),
+        (customers[2].0, Some("es")),
+        (customers[3].0, Some("de")),
+    ] {
+        assert_eq!(
+            confirmed_to(to),
+            confirmation(ConsentKeyword::OptOut, language),
+            "{to}"
+        );
+    }
+    assert!(
+        confirmed_to(customers[2].0).contains("Responde ALTA"),
+        "BAJA is confirmed in Spanish"
+    );
+    assert!(confirmed_to(customers[0].0).contains("Reply START"));
 
     // A redelivered STOP sends no second confirmation.
     customer_says(&t, customers[0].0, "wamid.stop-0", "STOP").await;
@@ -484,12 +456,8 @@ async fn stop_keywords_and_meta_preferences_opt_customers_out_and_only_start_opt
         .count();
     assert_eq!(again, 1);
 
-    // Marketing to any of them is denied; an import cannot re-add them.
-    let id = accepted_id(&t, marketing_template_to(customers[1].0)).await;
-    assert_eq!(
-        decided(&t, &id, "denied").await["decision"]["reason"],
-        "opted_out"
-    );
+    // Marketing to any of them is refused; an import cannot re-add them.
+    refused(&t, marketing_template_to(customers[1].0), "opted_out").await;
     assert_eq!(opt_in(&t, customers[2].0).await.0, 409);
 
     // The customer's own START opts back in.
@@ -500,6 +468,16 @@ async fn stop_keywords_and_meta_preferences_opt_customers_out_and_only_start_opt
     .await;
     let (_, contact) = t.api_get(&format!("/v1/contacts/{}", customers[0].0)).await;
     assert_eq!(contact["consent"]["marketing"]["source"], "keyword");
+    // START (English and German alike) is confirmed in English.
+    let welcome = confirmation(ConsentKeyword::OptIn, None);
+    eventually("the opt-in confirmation", WAIT, || async {
+        t.sandbox_sent()
+            .await
+            .iter()
+            .any(|s| s["body"]["to"] == customers[0].0 && s["body"]["text"]["body"] == welcome)
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -525,14 +503,10 @@ async fn metas_131050_opts_the_customer_out_and_131047_closes_the_window() {
     assert_eq!(status, 200, "{contact}");
     assert_eq!(contact["consent"]["marketing"]["state"], "opted_out");
     assert_eq!(contact["consent"]["marketing"]["source"], "meta_error");
-    let id = accepted_id(&t, marketing_template_to(stopped)).await;
-    assert_eq!(
-        decided(&t, &id, "denied").await["decision"]["reason"],
-        "opted_out"
-    );
+    refused(&t, marketing_template_to(stopped), "opted_out").await;
 
     // Meta says the window is closed though we thought it open (the customer's last message
-    // was older than we knew): 131047 closes it, and the next free-form message is denied
+    // was older than we knew): 131047 closes it, and the next free-form message is refused
     // without asking Meta.
     t.open_window("acme", lapsed).await;
     t.sandbox_post(
@@ -543,11 +517,7 @@ async fn metas_131050_opts_the_customer_out_and_131047_closes_the_window() {
     let id = accepted_id(&t, text_to(lapsed, "Are you still there?")).await;
     let failed = t.wait_for_status(&id, "failed").await;
     assert_eq!(failed["error"]["code"], 131047, "{failed}");
-    let id = accepted_id(&t, text_to(lapsed, "Hello?")).await;
-    assert_eq!(
-        decided(&t, &id, "denied").await["decision"]["reason"],
-        "window_closed"
-    );
+    refused(&t, text_to(lapsed, "Hello?"), "window_closed").await;
     let to_lapsed = t
         .sandbox_sent()
         .await
@@ -558,4 +528,88 @@ async fn metas_131050_opts_the_customer_out_and_131047_closes_the_window() {
         to_lapsed, 0,
         "neither free-form message was accepted by Meta"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_opt_out_while_a_message_waits_is_honoured_by_the_outbound_functions_own_gate() {
+    let t = spawn_stack().await;
+    quiet_hours_elsewhere(&t).await;
+    approve_template(&t, "spring_sale", "MARKETING").await;
+    let to = "34910000041";
+    assert_eq!(opt_in(&t, to).await.0, 200);
+    t.open_window("acme", to).await;
+    // Meta takes 2 s over the first send to this customer: the marketing template behind it
+    // (one queue group per recipient) waits, accepted, while the business records an opt-out.
+    t.sandbox_post(
+        "/sandbox/faults",
+        &json!({ "kind": "delay", "times": 1, "delay_ms": 2_000, "to": to }),
+    )
+    .await;
+    let first = accepted_id(&t, text_to(to, "Your order shipped")).await;
+    let waiting = accepted_id(&t, marketing_template_to(to)).await;
+    let (status, contact) = t
+        .api_post(
+            "/v1/contacts",
+            &json!({ "phone": to, "opted_out": true }),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{contact}");
+
+    went_out(&t, &first).await;
+    let denied = decided(&t, &waiting, "denied").await;
+    assert_eq!(denied["decision"]["outcome"], "deny", "{denied}");
+    assert_eq!(denied["decision"]["reason"], "opted_out", "{denied}");
+    assert!(denied["denied_at"].is_string(), "{denied}");
+    let to_customer: Vec<Value> = t
+        .sandbox_sent()
+        .await
+        .into_iter()
+        .filter(|s| s["body"]["to"] == to)
+        .collect();
+    assert_eq!(
+        to_customer.len(),
+        1,
+        "only the service message: {to_customer:?}"
+    );
+    assert_eq!(to_customer[0]["body"]["type"], "text");
+
+    // Now the API knows: another one is refused at once.
+    refused(&t, marketing_template_to(to), "opted_out").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refusal_is_replayed_for_the_same_idempotency_key_and_nothing_is_stored() {
+    let t = spawn_stack().await;
+    let to = "15557000044";
+    let body = text_to(to, "Hello there");
+    let key = [("Idempotency-Key", "refused-once")];
+    let (status, first) = t.api_post("/v1/messages", &body, &key).await;
+    assert_eq!(status.as_u16(), 422, "{first}");
+    assert_eq!(first["reason"], "window_closed", "{first}");
+
+    // The customer writes: the window is open now, but the same key and body get the same
+    // answer (a new send is a new key).
+    t.open_window("acme", to).await;
+    let (status, again) = t.api_post("/v1/messages", &body, &key).await;
+    assert_eq!(status.as_u16(), 422, "{again}");
+    assert_eq!(again, first);
+    let id = accepted_id(&t, body).await;
+    went_out(&t, &id).await;
+    let sent = t
+        .sandbox_sent()
+        .await
+        .into_iter()
+        .filter(|s| s["body"]["to"] == to)
+        .count();
+    assert_eq!(sent, 1, "only the message sent with a new key");
+
+    // Nothing was stored for the refused one (its id would follow from the key).
+    let refused_id = switchboard_domain::MessageId::for_idempotency_key(
+        &switchboard_domain::TenantId::from("acme"),
+        "api:messages",
+        "refused-once",
+    );
+    let (status, none) = t.api_get(&format!("/v1/messages/{refused_id}")).await;
+    assert_eq!(status, 404, "{none}");
 }

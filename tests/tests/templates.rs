@@ -78,6 +78,14 @@ fn template_send(to: &str, name: &str) -> Value {
     })
 }
 
+/// The API refuses the send at once: the template is not approved (or not known) now.
+async fn refused_not_approved(t: &TestStack, body: &Value) {
+    let (status, problem) = t.api_post("/v1/messages", body, &[]).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["type"], "/problems/policy-denied", "{problem}");
+    assert_eq!(problem["reason"], "template_not_approved", "{problem}");
+}
+
 async fn send(t: &TestStack, body: &Value) -> String {
     let (status, answer) = t.api_post("/v1/messages", body, &[]).await;
     assert_eq!(status, 202, "{answer}");
@@ -161,12 +169,7 @@ async fn a_template_goes_to_meta_for_review_and_follows_metas_webhooks() {
         paused["category"], "MARKETING",
         "the status update keeps the category"
     );
-    let id = send(&t, &template_send(to, "order_shipped")).await;
-    let denied = t.wait_for_status(&id, "denied").await;
-    assert_eq!(
-        denied["decision"]["reason"], "template_not_approved",
-        "{denied}"
-    );
+    refused_not_approved(&t, &template_send(to, "order_shipped")).await;
 
     // An older report arriving late changes nothing: the APPROVED of before the pause.
     let late = json!({
@@ -201,9 +204,7 @@ async fn a_template_goes_to_meta_for_review_and_follows_metas_webhooks() {
     assert_eq!(rejected["status"], "PENDING");
     let rejected = template_with_status(&t, "bad_format", "REJECTED").await;
     assert_eq!(rejected["reason"], "INVALID_FORMAT", "{rejected}");
-    let id = send(&t, &template_send(to, "bad_format")).await;
-    let denied = t.wait_for_status(&id, "denied").await;
-    assert_eq!(denied["decision"]["reason"], "template_not_approved");
+    refused_not_approved(&t, &template_send(to, "bad_format")).await;
 
     // Deleted at Meta, then here.
     let (status, _, answer) = t
@@ -278,9 +279,7 @@ async fn the_scheduled_sync_repairs_what_no_webhook_said() {
     // The gate reads the repaired state.
     let to = "34910000102";
     t.open_window("acme", to).await;
-    let id = send(&t, &template_send(to, "delivery_window")).await;
-    let denied = t.wait_for_status(&id, "denied").await;
-    assert_eq!(denied["decision"]["reason"], "template_not_approved");
+    refused_not_approved(&t, &template_send(to, "delivery_window")).await;
 
     // Deleted at Meta (in WhatsApp Manager, say): marked deleted here, no longer sent.
     let res = t

@@ -68,6 +68,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule("POST", "/v1/messages", Allowed(P::MessagesSend)),
     rule("GET", "/v1/messages/{id}", Allowed(P::ConversationsRead)),
+    rule("POST", "/v1/messages/{id}/read", Allowed(P::MessagesSend)),
     rule("POST", "/v1/contacts", Allowed(P::ContactsWrite)),
     rule("GET", "/v1/contacts/{id}", Allowed(P::ContactsRead)),
     rule(
@@ -75,6 +76,10 @@ pub const RULES: &[Rule] = &[
         "/v1/contacts/{id}/opt-in",
         Allowed(P::ContactsWrite),
     ),
+    // A campaign is marketing at scale: whoever may manage templates may send one.
+    rule("POST", "/v1/campaigns", Allowed(P::TemplatesManage)),
+    rule("GET", "/v1/campaigns", Allowed(P::TemplatesRead)),
+    rule("GET", "/v1/campaigns/{id}", Allowed(P::TemplatesRead)),
     rule("GET", "/v1/templates", Allowed(P::TemplatesRead)),
     rule("POST", "/v1/templates", Allowed(P::TemplatesManage)),
     rule("GET", "/v1/templates/{name}", Allowed(P::TemplatesRead)),
@@ -94,6 +99,11 @@ pub const RULES: &[Rule] = &[
     rule("PATCH", "/v1/tenant", Allowed(P::TenantManage)),
     rule("POST", "/operator/tenants/{id}/suspend", Access::Operator),
     rule("POST", "/operator/tenants/{id}/resume", Access::Operator),
+    rule(
+        "POST",
+        "/operator/tenants/{id}/marketing/resume",
+        Access::Operator,
+    ),
     rule("GET", "/v1/channels", Allowed(P::ChannelsRead)),
     rule("POST", "/v1/channels/whatsapp", Allowed(P::ChannelsManage)),
     rule(

@@ -5,7 +5,7 @@
 use crate::ApiState;
 use crate::problem::Problem;
 use axum::Json;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -78,6 +78,23 @@ impl Idempotent<'_> {
                     .ok_or_else(|| {
                         Problem::internal(&"stored idempotent response is unreadable")
                     })?;
+                if let Some(problem) = stored_problem(&stored) {
+                    let status = problem
+                        .get("status")
+                        .and_then(serde_json::Value::as_u64)
+                        .and_then(|s| u16::try_from(s).ok())
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+                    return Ok((
+                        status,
+                        [
+                            (header::CONTENT_TYPE, crate::problem::CONTENT_TYPE),
+                            (HeaderName::from_static("idempotent-replayed"), "true"),
+                        ],
+                        Json(problem.clone()),
+                    )
+                        .into_response());
+                }
                 return Ok(
                     (self.status, [("idempotent-replayed", "true")], Json(stored)).into_response(),
                 );
@@ -106,6 +123,31 @@ impl Idempotent<'_> {
                     tracing::warn!(error = %e, "could not store the idempotent response");
                 }
             }
+            // A decision (the compliance policy refusing the message) is the answer to the
+            // request, not a failure to carry it out: it is kept like a success, so a retry
+            // with the same key and body gets the same 422 and never creates the message the
+            // first answer refused, even if the facts have changed since (a new send is a new
+            // key). Other errors release the key: a validation error follows from the body
+            // alone and is found again, and a transient failure must stay retryable.
+            Err(problem) if problem.is_decision() => {
+                let stored = serde_json::to_value(problem)
+                    .map(|p| serde_json::json!({ PROBLEM_MEMBER: p }))
+                    .and_then(|v| serde_json::to_string(&v))
+                    .map_err(|e| Problem::internal(&e))?;
+                if let Err(e) = state
+                    .idempotency
+                    .complete(
+                        &self.key,
+                        &lease,
+                        Some(&stored),
+                        state.clock.now(),
+                        KEEP_FOR,
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not store the idempotent refusal");
+                }
+            }
             Err(_) => {
                 if let Err(e) = state.idempotency.release(&self.key, &lease).await {
                     tracing::warn!(error = %e, "could not release the idempotency key");
@@ -117,7 +159,35 @@ impl Idempotent<'_> {
     }
 }
 
+/// How a kept problem is stored: the only member of an object, a shape no success answer
+/// has (each is an object with its own members).
+const PROBLEM_MEMBER: &str = "problem+json";
+
+fn stored_problem(stored: &serde_json::Value) -> Option<&serde_json::Value> {
+    match stored.as_object() {
+        Some(o) if o.len() == 1 => o.get(PROBLEM_MEMBER),
+        _ => None,
+    }
+}
+
 /// The response as stored, unchanged.
 pub(crate) fn keep_all<T: Serialize>(done: &T) -> Result<serde_json::Value, Problem> {
     serde_json::to_value(done).map_err(|e| Problem::internal(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_problem_is_told_apart_from_a_success() {
+        let problem =
+            serde_json::to_value(Problem::policy_denied("no_opt_in", "no opt-in")).unwrap();
+        let stored = serde_json::json!({ PROBLEM_MEMBER: problem.clone() });
+        assert_eq!(stored_problem(&stored), Some(&problem));
+        let accepted =
+            serde_json::json!({ "id": "m1", "conversation_id": "c1", "status": "queued" });
+        assert_eq!(stored_problem(&accepted), None);
+        assert_eq!(stored_problem(&serde_json::json!([problem])), None);
+    }
 }

@@ -5,12 +5,14 @@ mod access;
 mod accounts;
 mod api_keys;
 mod audit;
+mod campaigns;
 mod channels;
 mod contacts;
 mod conversations;
 mod idempotent;
 mod init;
 mod login_limits;
+mod message_read;
 mod messages;
 mod openapi;
 mod operator;
@@ -129,6 +131,11 @@ fn routes() -> Routes {
         .add(Method::GET, "/v1/messages/{id}", get(messages::get_one))
         .add(
             Method::POST,
+            "/v1/messages/{id}/read",
+            post(message_read::mark_read),
+        )
+        .add(
+            Method::POST,
             "/v1/contacts",
             post(contacts::create).layer(DefaultBodyLimit::max(contacts::MAX_IMPORT_BYTES)),
         )
@@ -138,6 +145,13 @@ fn routes() -> Routes {
             "/v1/contacts/{id}/opt-in",
             post(contacts::opt_in),
         )
+        .add(
+            Method::POST,
+            "/v1/campaigns",
+            post(campaigns::create).layer(DefaultBodyLimit::max(campaigns::MAX_CAMPAIGN_BYTES)),
+        )
+        .add(Method::GET, "/v1/campaigns", get(campaigns::list))
+        .add(Method::GET, "/v1/campaigns/{id}", get(campaigns::get_one))
         .add(Method::GET, "/v1/templates", get(templates::list))
         .add(Method::POST, "/v1/templates", post(templates::create))
         .add(Method::GET, "/v1/templates/{name}", get(templates::get_one))
@@ -168,6 +182,11 @@ fn routes() -> Routes {
             Method::POST,
             "/operator/tenants/{id}/resume",
             post(operator::resume),
+        )
+        .add(
+            Method::POST,
+            "/operator/tenants/{id}/marketing/resume",
+            post(operator::resume_marketing),
         )
         .add(Method::GET, "/v1/channels", get(channels::list))
         .add(

@@ -1,4 +1,6 @@
-//! `POST /v1/messages`: validate, store as queued, enqueue, answer 202 with our id.
+//! `POST /v1/messages`: validate, ask the compliance policy (a refusal it can make at once is
+//! a 422 `/problems/policy-denied` with its reason), store as queued, enqueue, answer 202
+//! with our id.
 //! An `Idempotency-Key` header makes the send idempotent: the message id derives from it, so
 //! a retry, even after a crash, names the message the first request created.
 
@@ -13,8 +15,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use switchboard_domain::compliance::{Decision, DenyReason};
 use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, PhoneNumberId};
 use switchboard_meta::graph::{MessageContent, OutboundMessage};
+use switchboard_platform::outbound_gate;
 use switchboard_platform::outbox::{self, SubmitError};
 use switchboard_store::{IdempotencyKey, MessageRecord, NewOutboundMessage};
 
@@ -160,6 +164,8 @@ struct Accepted {
 #[derive(Debug)]
 struct Validated {
     phone_number_id: PhoneNumberId,
+    /// The number's WABA, from its route: the templates it may send are that WABA's.
+    waba_id: String,
     to: ContactKey,
     reply_to: Option<String>,
     content: MessageContent,
@@ -211,13 +217,53 @@ async fn accept(
     message_id: MessageId,
 ) -> Result<Accepted, Problem> {
     let v = validate(state, caller, request).await?;
+    let now = state.clock.now();
+    // The policy decides at once where it can: a refusal is answered 422 with the reason a
+    // stored message would show, and nothing is stored or queued. The outbound function
+    // decides again right before the send (and stays the authority: consent, the window and
+    // the frequency cap can change while a message waits); a deferral is its to make.
+    let conversation_id = ConversationId::derive(&v.phone_number_id, &v.to);
+    let gated = outbound_gate::check_target(
+        &state.store,
+        &caller.tenant,
+        &outbound_gate::Target {
+            waba_id: &v.waba_id,
+            conversation_id: &conversation_id,
+            contact: &v.to,
+        },
+        &v.content,
+        now,
+    )
+    .await?;
+    if let Decision::Deny { reason, detail } = gated.decision {
+        // A retry whose first attempt was accepted (its idempotency claim lost) names the
+        // message that exists: it is answered with that message, not refused anew.
+        if state
+            .store
+            .get_message(&caller.tenant, &message_id)
+            .await?
+            .is_none()
+        {
+            // The reason only: never the recipient or the text.
+            tracing::info!(tenant = %caller.tenant, %reason, "policy denied the message at once");
+            // Repeated prohibited content holds the tenant's marketing for review (P20).
+            if reason == DenyReason::ProhibitedContent
+                && let Err(e) = state
+                    .store
+                    .count_prohibited_refusal(&caller.tenant, now)
+                    .await
+            {
+                tracing::warn!(error = %e, "a prohibited-content refusal could not be counted");
+            }
+            return Err(Problem::policy_denied(reason.as_str(), detail));
+        }
+    }
     let message_type = v.content.type_name();
     let text = preview_text(&v.content);
     let mut outbound = OutboundMessage::new(v.to.clone(), v.content);
     outbound.reply_to = v.reply_to;
     // Stored as Meta's request body: only the outbound function turns it into the call.
     let body_json = serde_json::to_string(&outbound).map_err(|e| Problem::internal(&e))?;
-    let now = state.clock.now();
     let submitted = outbox::submit(
         &state.store,
         &state.outbound_queue,
@@ -339,20 +385,21 @@ async fn validate(
     // The route is read strongly consistent: a number moved to another tenant is refused at
     // once, for replies in its old conversations too. The outbound function checks again
     // right before sending, for messages accepted before a move.
-    let owned = state
+    let route = state
         .store
         .find_phone_route(&phone_number_id)
         .await?
-        .is_some_and(|route| route.tenant_id == caller.tenant);
-    if !owned {
+        .filter(|route| route.tenant_id == caller.tenant);
+    let Some(route) = route else {
         let (field, message) = not_owned;
         return Err(Problem::field(field, message));
-    }
+    };
     let Some(content) = content else {
         return Err(Problem::internal(&"content missing without a field error"));
     };
     Ok(Validated {
         phone_number_id,
+        waba_id: route.waba_id,
         to,
         reply_to: r.reply_to,
         content,

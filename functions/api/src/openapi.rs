@@ -96,6 +96,7 @@ pub(crate) fn document() -> Value {
             { "name": "messages", "description": "Sending messages and reading them." },
             { "name": "contacts", "description": "Customers and their marketing consent." },
             { "name": "templates", "description": "Message templates and Meta's review of them." },
+            { "name": "campaigns", "description": "One approved template to many recipients." },
             { "name": "users", "description": "The tenant's people." },
             { "name": "api-keys", "description": "Keys for the business's servers." },
             { "name": "audit", "description": "Who did what." },
@@ -662,6 +663,14 @@ fn schemas() -> Value {
             "conversation_id": string(),
             "status": schema_ref("MessageStatus"),
         })),
+        "MarkRead": object(&[], json!({
+            "typing_indicator": { "type": "boolean", "default": true, "description": "Show the customer \"typing…\" until the reply is sent or 25 seconds pass." },
+        })),
+        "MessageMarkedRead": object(&["id", "status", "typing_indicator"], json!({
+            "id": string(),
+            "status": { "type": "string", "enum": ["read"] },
+            "typing_indicator": { "type": "boolean", "description": "Whether \"typing…\" was asked for." },
+        })),
         "ApiKey": object(&api_key_required, api_key_properties),
         "ApiKeyPage": page_of("ApiKey"),
         "ApiKeyCreate": object(&["name", "scopes"], json!({
@@ -701,12 +710,21 @@ fn schemas() -> Value {
             "name": name(),
             "settings": settings_schema(true),
         })),
-        "Tenant": object(&["id", "name", "created_at", "settings", "suspension"], json!({
+        "Tenant": object(&["id", "name", "created_at", "settings", "suspension", "marketing_suspension"], json!({
             "id": string(),
             "name": string(),
             "created_at": time(),
             "settings": schema_ref("TenantSettings"),
             "suspension": nullable(schema_ref("Suspension")),
+            "marketing_suspension": nullable(schema_ref("MarketingSuspension")),
+        })),
+        "MarketingSuspension": object(&["reason", "since"], json!({
+            "reason": {
+                "type": "string",
+                "enum": ["prohibited_content", "template_quality_red"],
+                "description": "Why marketing templates are refused (`marketing_suspended`) until the operator lifts it: repeated prohibited-content refusals, or a template Meta rated RED.",
+            },
+            "since": time(),
         })),
         "Suspension": object(&["reason", "at"], json!({
             "reason": { "type": "string", "description": "Written by the operator for the tenant's people." },
@@ -716,6 +734,7 @@ fn schemas() -> Value {
         }),
         contact_schemas(recipient()),
         template_schemas(),
+        campaign_schemas(),
         json!({
         "Resume": object(&[], json!({
             "reason": {
@@ -744,6 +763,82 @@ fn template_language_schema() -> Value {
         "type": "string",
         "pattern": "^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$",
         "description": "Meta's language code: `en`, `en_US`, `pt_BR`, …",
+    })
+}
+
+fn campaign_schemas() -> Value {
+    let components = json!({
+        "type": "array",
+        "items": { "type": "object", "additionalProperties": true },
+        "description": "Meta's template `components` with their parameters, as in a single template send.",
+    });
+    let count = || json!({ "type": "integer", "minimum": 0 });
+    json!({
+        "CampaignCreate": object(&["phone_number_id", "template", "recipients"], json!({
+            "name": { "type": "string", "minLength": 1, "maxLength": 128 },
+            "phone_number_id": { "type": "string", "minLength": 1, "maxLength": 64 },
+            "template": object(&["name", "language"], json!({
+                "name": template_name_schema(),
+                "language": {
+                    "description": "A language code, or Meta's `{\"code\": …}`.",
+                    "oneOf": [
+                        template_language_schema(),
+                        object(&["code"], json!({ "code": template_language_schema() })),
+                    ],
+                },
+                "components": components.clone(),
+            })),
+            "recipients": {
+                "type": "array",
+                "minItems": 1,
+                // The count is bounded by the body size first: no maxItems, or an over-long
+                // list would read as a schema violation the API answers with 413.
+                "description": format!(
+                    "Phone numbers in international format (or BSUIDs), at most {} (more: 422); a recipient may carry its own `components`. A number listed twice is sent to once. The body may be up to {} bytes.",
+                    switchboard_store::MAX_CAMPAIGN_RECIPIENTS,
+                    crate::campaigns::MAX_CAMPAIGN_BYTES,
+                ),
+                "items": {
+                    "oneOf": [
+                        { "type": "string", "minLength": 1, "maxLength": 64 },
+                        object(&["to"], json!({
+                            "to": { "type": "string", "minLength": 1, "maxLength": 64 },
+                            "components": components,
+                        })),
+                    ],
+                },
+            },
+            "send_at": { "type": "string", "format": "date-time", "description": "When to start; absent or past: now. At most 28 days ahead." },
+        })),
+        "Campaign": object(
+            &["id", "name", "status", "phone_number_id", "template", "recipients", "send_at", "created_at"],
+            json!({
+                "id": { "type": "string" },
+                "name": { "type": "string" },
+                "status": { "type": "string", "enum": ["scheduled", "sending", "dispatched", "completed"] },
+                "phone_number_id": { "type": "string" },
+                "template": object(&["name", "language"], json!({
+                    "name": { "type": "string" },
+                    "language": { "type": "string" },
+                })),
+                "recipients": count(),
+                "send_at": time(),
+                "created_at": time(),
+                "started_at": nullable(time()),
+                "dispatched_at": nullable(time()),
+                "duplicates_removed": count(),
+                "counts": object(
+                    &["queued", "deferred", "sent", "delivered", "read", "failed", "denied"],
+                    json!({
+                        "queued": count(), "deferred": count(), "sent": count(),
+                        "delivered": count(), "read": count(), "failed": count(), "denied": count(),
+                    }),
+                ),
+            }),
+        ),
+        "CampaignList": object(&["items"], json!({
+            "items": { "type": "array", "items": schema_ref("Campaign") },
+        })),
     })
 }
 
@@ -1068,6 +1163,15 @@ fn problem_schema(kinds: &[&str], statuses: &[u16]) -> Value {
             "type": "string",
             "enum": codes,
             "description": format!("A machine-readable reason: {}.", said.join("; ")),
+        });
+    }
+    if kinds.contains(&"/problems/policy-denied") {
+        properties["reason"] = json!({
+            "type": "string",
+            "enum": DenyReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "description": "With `/problems/policy-denied`: why the compliance policy refuses \
+                            the message, the same reason code a denied message's \
+                            `decision.reason` shows.",
         });
     }
     object(&["type", "title", "status"], properties)
@@ -1528,6 +1632,7 @@ fn operations() -> Vec<Op> {
                 "parameters": [param_ref("id"), param_ref("limit"), param_ref("cursor")],
                 "responses": answers(&[(200, linked(json_response("A page of messages.", "MessagePage"), json!({
                     "GetMessage": link("getMessage", json!({ "id": "$response.body#/data/0/id" })),
+                    "MarkRead": link("markMessageRead", json!({ "id": "$response.body#/data/0/id" })),
                 })))], READ_ID),
             }),
         ),
@@ -1543,9 +1648,11 @@ fn operations() -> Vec<Op> {
                                 status then follows Meta's. With an Idempotency-Key, a retry names \
                                 the message the first request created (and is answered with \
                                 `Idempotent-Replayed: true`). The compliance policy decides \
-                                before the send: a message it refuses becomes `denied` (or, when \
-                                it can tell at once, is answered 422 `/problems/policy-denied` \
-                                with the reason in `code`), one it holds becomes `deferred`.",
+                                before the send: where it can tell at once, a message it refuses \
+                                is answered 422 `/problems/policy-denied` with the reason in \
+                                `reason` (also `code`) and nothing is stored; the outbound \
+                                function decides again right before the send, and a message it \
+                                refuses then becomes `denied`, one it holds `deferred`.",
                 "parameters": [idempotency_key("send")],
                 "requestBody": body("CreateMessage"),
                 "responses": answers(&[(202, json!({
@@ -1574,6 +1681,34 @@ fn operations() -> Vec<Op> {
             json!({
                 "parameters": [param_ref("id")],
                 "responses": answers(&[(200, json_response("The message.", "Message"))], READ_ID),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/messages/{id}/read",
+            Allowed(P::MessagesSend),
+            "messages",
+            "markMessageRead",
+            "Mark a customer's message read",
+            json!({
+                "description": "Shows the customer blue ticks on their message (and every earlier \
+                                one of the chat) and, unless `typing_indicator` is false, \
+                                \"typing…\" until the reply is sent or 25 seconds pass. The body \
+                                may be empty. Only a customer's (inbound) message on a number the \
+                                tenant still holds can be marked: a message the business sent is \
+                                a 422. Marking again is harmless; with an Idempotency-Key a retry \
+                                is answered from what the first request stored (with \
+                                `Idempotent-Replayed: true`).",
+                "parameters": [param_ref("id"), idempotency_key("request")],
+                "requestBody": {
+                    "required": false,
+                    "content": { "application/json": { "schema": schema_ref("MarkRead") } },
+                },
+                "responses": answers(&[(200, json!({
+                    "description": "Marked read at Meta.",
+                    "headers": { "Idempotent-Replayed": replayed_header() },
+                    "content": { "application/json": { "schema": schema_ref("MessageMarkedRead") } },
+                }))], &[400, 401, 403, 404, 409, 413, 422, 502, 503]),
             }),
         ),
         op(
@@ -1657,6 +1792,51 @@ fn operations() -> Vec<Op> {
                     "headers": { "Idempotent-Replayed": replayed_header() },
                     "content": { "application/json": { "schema": schema_ref("Contact") } },
                 }))], &[400, 401, 403, 404, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/campaigns",
+            Allowed(P::TemplatesManage),
+            "campaigns",
+            "createCampaign",
+            "Send an approved template to a list of recipients, now or at a time",
+            json!({
+                "description": "The whole list is checked first (each recipient and their parameters); one bad entry refuses the request, naming it. The template must be APPROVED for the number's WABA (422 `template_not_approved` otherwise). Each recipient then becomes a message that meets the same policy as a single send (consent, opt-out, frequency cap, quiet hours), queued at the number's messages-per-second.",
+                "parameters": [idempotency_key("campaign")],
+                "requestBody": body("CampaignCreate"),
+                "responses": answers(&[(202, json!({
+                    "description": "Accepted: stored and scheduled.",
+                    "headers": { "Idempotent-Replayed": replayed_header() },
+                    "content": { "application/json": { "schema": schema_ref("Campaign") } },
+                    "links": {
+                        "GetCampaign": link("getCampaign", json!({ "id": "$response.body#/id" })),
+                    },
+                }))], &[400, 401, 403, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/campaigns",
+            Allowed(P::TemplatesRead),
+            "campaigns",
+            "listCampaigns",
+            "The newest campaigns",
+            json!({
+                "description": "The 100 newest, without counts (read one campaign for those).",
+                "responses": answers(&[(200, json_response("Campaigns, newest first.", "CampaignList"))], READ),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/campaigns/{id}",
+            Allowed(P::TemplatesRead),
+            "campaigns",
+            "getCampaign",
+            "A campaign and its recipients counted by outcome",
+            json!({
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("The campaign.", "Campaign"))], READ_ID),
             }),
         ),
         op(
@@ -1938,6 +2118,22 @@ fn operations() -> Vec<Op> {
             "operator",
             "resumeTenant",
             "Lift a tenant's suspension",
+            json!({
+                "parameters": [param_ref("id")],
+                "requestBody": {
+                    "required": false,
+                    "content": { "application/json": { "schema": schema_ref("Resume") } },
+                },
+                "responses": answers(&[(200, tenant_view())], &[400, 401, 403, 404, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/operator/tenants/{id}/marketing/resume",
+            Operator,
+            "operator",
+            "resumeTenantMarketing",
+            "Lift a tenant's marketing suspension after review",
             json!({
                 "parameters": [param_ref("id")],
                 "requestBody": {

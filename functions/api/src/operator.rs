@@ -1,5 +1,5 @@
 //! The platform operator's routes (`/operator/…`): suspend a tenant pending review, and lift
-//! the suspension. They take the operator's key, a secret no tenant holds, and nothing else:
+//! the suspension; lift a marketing suspension Switchboard set after review. They take the operator's key, a secret no tenant holds, and nothing else:
 //! no tenant credential, however strong its role, opens them.
 
 use crate::ApiState;
@@ -218,6 +218,49 @@ pub(crate) async fn resume(
             "tenant.resumed",
             Some(format!("tenant:{tenant_id}")),
             reason,
+        )
+        .await;
+    Ok(Json(TenantView::from(&tenant)))
+}
+
+/// `POST /operator/tenants/{id}/marketing/resume` `{reason?}` (the body may be empty): after
+/// review, the tenant's marketing goes again (Switchboard held it for repeated prohibited
+/// content or a template rated RED). A tenant whose marketing is not held is answered as it
+/// is, and nothing is recorded.
+pub(crate) async fn resume_marketing(
+    State(state): State<Arc<ApiState>>,
+    call: OperatorCall,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<TenantView>, Problem> {
+    let request: Reason = if body.iter().all(u8::is_ascii_whitespace) {
+        Reason::default()
+    } else {
+        parse(&body)?
+    };
+    let reason = check_reason(request.reason.as_deref(), false)?;
+    let tenant_id = TenantId::new(id);
+    let tenant = state
+        .store
+        .get_tenant(&tenant_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("tenant"))?;
+    let Some(held) = tenant.marketing_suspension else {
+        return Ok(Json(TenantView::from(&tenant)));
+    };
+    let tenant = state
+        .store
+        .resume_marketing(&tenant_id, state.clock.now())
+        .await
+        .map_err(not_found)?;
+    state
+        .audit
+        .record_operator(
+            &tenant_id,
+            &call.source_ip,
+            "tenant.marketing_resumed",
+            Some(format!("tenant:{tenant_id}")),
+            Some(reason.unwrap_or_else(|| format!("held for {}", held.reason))),
         )
         .await;
     Ok(Json(TenantView::from(&tenant)))

@@ -19,7 +19,7 @@
 //! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
 //! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
 //! | 409 | `/problems/opted-out` | an opt-in declared for a customer who opted out (only the customer can opt back in) |
-//! | 422 | `/problems/policy-denied` | the compliance policy refuses the message at once; `code` is the reason (`window_closed`, `no_opt_in`, …) |
+//! | 422 | `/problems/policy-denied` | the compliance policy refuses the message at once; `reason` (and `code`) is the reason stored on denied messages (`window_closed`, `no_opt_in`, …) |
 //! | 409 | `/problems/channel-in-use` | the WhatsApp number or its WABA is connected to another tenant |
 //! | 422 | `/problems/meta-refused` | Meta refused a template (`code` `template_invalid`, `detail` Meta's reason) or the WABA's token (`no_access`) |
 //! | 422 | `/problems/embedded-signup` | Meta refused a signup step; `code` says which (wrong or expired code, PIN mismatch, too many attempts, number registered elsewhere, no access) |
@@ -42,6 +42,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
+const POLICY_DENIED: &str = "/problems/policy-denied";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {
@@ -49,22 +50,55 @@ pub struct FieldError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialized through [`ProblemJson`], which adds the extension members.
+#[derive(Debug, Clone)]
 pub struct Problem {
-    #[serde(rename = "type")]
+    /// Sent as `type`.
     pub kind: &'static str,
     pub title: &'static str,
     pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// A machine-readable reason within the type (e.g. which Embedded Signup step failed).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
-    /// Seconds, sent as the `Retry-After` header.
-    #[serde(skip)]
+    /// Seconds, sent as the `Retry-After` header (not in the body).
     pub retry_after: Option<u64>,
+}
+
+/// A problem as it is sent. `reason` is computed, not held, so `Problem` stays small (it is
+/// every handler's error type).
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+    /// A machine-readable reason within the type (e.g. which Embedded Signup step failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    /// With `/problems/policy-denied`: the compliance policy's reason code, the same one a
+    /// stored message's `decision.reason` shows (`window_closed`, `no_opt_in`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ProblemJson {
+            kind: self.kind,
+            title: self.title,
+            status: self.status,
+            detail: self.detail.as_deref(),
+            errors: &self.errors,
+            code: self.code,
+            reason: self.code.filter(|_| self.is_decision()),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Problem {
@@ -332,16 +366,24 @@ impl Problem {
         .detail(detail)
     }
 
-    /// The compliance policy refuses the message; `code` is the decision's reason.
+    /// The compliance policy refuses the message; `reason` (and, like every problem's
+    /// machine-readable reason, `code`) is the decision's reason code. `detail` is the
+    /// decision's own, which never holds the recipient or the text.
     pub fn policy_denied(reason: &'static str, detail: impl Into<String>) -> Self {
         let mut p = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "/problems/policy-denied",
+            POLICY_DENIED,
             "WhatsApp policy or the customer's consent does not allow this message",
         )
         .detail(detail);
         p.code = Some(reason);
         p
+    }
+
+    /// A decision about the request rather than a failure to carry it out: an idempotent
+    /// retry is answered with it again (see `crate::idempotent`).
+    pub fn is_decision(&self) -> bool {
+        self.kind == POLICY_DENIED
     }
 
     pub fn unprocessable_key() -> Self {
@@ -540,6 +582,21 @@ mod tests {
         let p = Problem::from(StoreError::Decode("bad item".into()));
         assert_eq!(p.status, 500);
         assert_eq!(p.detail, None, "internal details are not returned");
+    }
+
+    #[test]
+    fn a_policy_denial_names_its_reason_and_is_a_decision() {
+        let p = Problem::policy_denied("window_closed", "the window is closed");
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["status"], 422);
+        assert_eq!(json["type"], "/problems/policy-denied");
+        assert_eq!(json["reason"], "window_closed");
+        assert_eq!(json["code"], "window_closed");
+        assert_eq!(json["detail"], "the window is closed");
+        assert!(p.is_decision());
+        let v = serde_json::to_value(Problem::field("to", "is required")).unwrap();
+        assert!(v.get("reason").is_none(), "{v}");
+        assert!(!Problem::field("to", "is required").is_decision());
     }
 
     #[test]

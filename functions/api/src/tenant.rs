@@ -23,7 +23,7 @@ use switchboard_domain::tenant_settings::{
     OpenInterval, QuietHours, RETENTION_MONTHS, TimeOfDay, Timezone,
 };
 use switchboard_domain::{TenantId, TenantSettings};
-use switchboard_store::{StoreError, Suspension, Tenant};
+use switchboard_store::{MarketingSuspension, StoreError, Suspension, Tenant};
 use time::OffsetDateTime;
 
 /// Another admin's change in between is merged by reading again; this many times in a row is
@@ -39,6 +39,9 @@ pub(crate) struct TenantView {
     created_at: OffsetDateTime,
     settings: TenantSettings,
     suspension: Option<SuspensionView>,
+    /// Set while the tenant's marketing is held for review: marketing templates are refused
+    /// (`marketing_suspended`), everything else still goes.
+    marketing_suspension: Option<MarketingSuspensionView>,
 }
 
 /// Why the tenant may not send, and since when; who decided stays in the audit log.
@@ -58,6 +61,24 @@ impl From<&Suspension> for SuspensionView {
     }
 }
 
+/// Why the tenant's marketing is held (`prohibited_content`, `template_quality_red`) and since
+/// when.
+#[derive(Debug, Serialize)]
+pub(crate) struct MarketingSuspensionView {
+    reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    since: OffsetDateTime,
+}
+
+impl From<&MarketingSuspension> for MarketingSuspensionView {
+    fn from(s: &MarketingSuspension) -> Self {
+        Self {
+            reason: s.reason.clone(),
+            since: s.since,
+        }
+    }
+}
+
 impl From<&Tenant> for TenantView {
     fn from(t: &Tenant) -> Self {
         Self {
@@ -66,6 +87,10 @@ impl From<&Tenant> for TenantView {
             created_at: t.created_at,
             settings: t.settings.clone(),
             suspension: t.suspension.as_ref().map(SuspensionView::from),
+            marketing_suspension: t
+                .marketing_suspension
+                .as_ref()
+                .map(MarketingSuspensionView::from),
         }
     }
 }

@@ -3,14 +3,15 @@
 //! (`stop` / `resume` of marketing messages). Both change the contact's consent for the whole
 //! tenant, every number and WABA of it.
 //!
-//! A keyword opt-out gets one confirmation back. Its message id is derived from the
-//! customer's wamid, so a redelivered webhook meets the message already stored instead of
-//! sending a second confirmation.
+//! A keyword opt-out (or an opt-in that changed something) gets one confirmation back, in the
+//! keyword's language (`compliance::confirmations`; English for a word several languages
+//! share). Its message id is derived from the customer's wamid, so a redelivered webhook meets
+//! the message already stored instead of sending a second confirmation.
 
 use crate::InboundState;
 use crate::apply::ApplyError;
 use serde::Deserialize;
-use switchboard_domain::compliance::{ConsentKeyword, consent_keyword};
+use switchboard_domain::compliance::{ConsentKeyword, confirmation, consent_keyword_match};
 use switchboard_domain::consent::{ConsentProof, OptInOutcome, OptInSource, OptOutSource};
 use switchboard_domain::{ContactKey, MessageId, PhoneNumberId, TenantId};
 use switchboard_meta::graph::{MessageContent, OutboundMessage};
@@ -43,11 +44,13 @@ pub(crate) async fn apply_keyword(
     let Some(text) = keyword_text(message) else {
         return Ok(());
     };
-    let Some(keyword) = consent_keyword(text) else {
+    let Some(keyword) = consent_keyword_match(text) else {
         return Ok(());
     };
+    // In the keyword's language; English for a word several languages share.
+    let body = confirmation(keyword.effect, keyword.language);
     let confirmation_id = MessageId::for_idempotency_key(tenant, CONFIRMATION_SCOPE, &message.id);
-    match keyword {
+    match keyword.effect {
         ConsentKeyword::OptOut => {
             let changed = state
                 .store
@@ -62,7 +65,6 @@ pub(crate) async fn apply_keyword(
                     .await?
                     .is_some_and(|m| m.status.awaiting_send());
             if confirm {
-                let body = "You will no longer receive marketing messages from us on WhatsApp. Reply START to receive them again.";
                 confirm_with(state, tenant, pnid, sender, confirmation_id, body).await?;
             }
         }
@@ -83,7 +85,6 @@ pub(crate) async fn apply_keyword(
                 .await?;
             tracing::info!(?outcome, "the customer opted in by keyword");
             if outcome == OptInOutcome::OptedIn {
-                let body = "You are subscribed again to our messages on WhatsApp. Reply STOP at any time to stop them.";
                 confirm_with(state, tenant, pnid, sender, confirmation_id, body).await?;
             }
         }

@@ -11,11 +11,9 @@ use switchboard_store::Store;
 pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<InboundState> {
     let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name);
     let events = EventStore::new(aws::s3_client(sdk), &config.data_bucket);
-    let outbound = Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url);
-    Arc::new(InboundState::new(
-        store,
-        events,
-        outbound,
-        Arc::new(SystemClock),
-    ))
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let outbound = Queue::new(sqs.clone(), &config.outbound_queue_url);
+    let mut state = InboundState::new(store, events, outbound, Arc::new(SystemClock));
+    state.jobs = Some(Queue::new(sqs, &config.inbound_queue_url));
+    Arc::new(state)
 }

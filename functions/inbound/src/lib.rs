@@ -5,6 +5,7 @@
 //! to its copy in S3 (`blob::StoredEvent`), which is read back here.
 
 mod apply;
+pub mod campaigns;
 mod consent;
 mod init;
 mod replay;
@@ -34,6 +35,9 @@ pub struct InboundState {
     pub events: EventStore,
     /// Where the replies the inbound function sends itself (opt-out confirmations) are queued.
     pub outbound: Queue,
+    /// This function's own queue, for jobs that schedule their next step (campaign chunks);
+    /// `None` where no such job runs.
+    pub jobs: Option<Queue>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -44,6 +48,7 @@ impl InboundState {
             store,
             events,
             outbound,
+            jobs: None,
             clock,
         }
     }
@@ -76,6 +81,23 @@ async fn run_job(
         Err(e) => {
             tracing::error!(message_id = %id, error = %e, "inbound job not understood");
             Some(id.to_owned())
+        }
+        Ok(InboundJob::DispatchCampaign {
+            tenant_id,
+            campaign_id,
+            chunk,
+        }) => {
+            let span = tracing::info_span!("campaign_chunk", tenant = %tenant_id, campaign = %campaign_id, chunk);
+            match campaigns::dispatch_chunk(state, &tenant_id, &campaign_id, chunk)
+                .instrument(span)
+                .await
+            {
+                Ok(()) => None,
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "campaign chunk not dispatched");
+                    Some(id.to_owned())
+                }
+            }
         }
         Ok(InboundJob::ReplayUnrouted { route_key }) => {
             match replay_unrouted(state, &route_key).await {

@@ -10,12 +10,12 @@
 
 use crate::OutboundState;
 use std::time::Duration;
-use switchboard_domain::compliance::Decision;
+use switchboard_domain::compliance::{Decision, DenyReason};
 use switchboard_domain::consent::OptOutSource;
 use switchboard_domain::jobs::OutboundJob;
 use switchboard_domain::outbound::OutboundPayload;
 use switchboard_domain::throughput::{self, SendPace};
-use switchboard_domain::{PhoneNumberId, Wamid};
+use switchboard_domain::{PhoneNumberId, TenantId, Wamid};
 use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
 use switchboard_platform::business_token::business_token;
 use switchboard_platform::outbound_gate::{self as gate, decision_record};
@@ -99,6 +99,20 @@ pub enum SendError {
     Internal(#[from] StoreError),
 }
 
+/// A refusal for prohibited content counts toward holding the tenant's marketing for review
+/// (P20): [`switchboard_store::PROHIBITED_REFUSALS_BEFORE_SUSPENSION`] of them in 24 hours
+/// suspend it. A failure to count is logged and not retried: the refusal itself is recorded,
+/// and retrying the job would not count it again.
+async fn count_prohibited_refusal(state: &OutboundState, tenant: &TenantId, at: OffsetDateTime) {
+    match state.store.count_prohibited_refusal(tenant, at).await {
+        Ok(true) => {
+            tracing::warn!("marketing suspended pending review after repeated prohibited content")
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "a prohibited-content refusal could not be counted"),
+    }
+}
+
 fn send_key(job: &OutboundJob) -> IdempotencyKey {
     IdempotencyKey::Tenant {
         tenant: job.tenant_id.clone(),
@@ -172,10 +186,14 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
         Ok(Attempt::Sent(wamid)) => Ok(record_sent(state, job, &key, &lease, wamid).await),
         Ok(Attempt::Decided(record)) => {
             // Denied by policy: recorded with its reason; never sent.
-            state
+            let first = state
                 .store
                 .record_decision(tenant, &job.message_id, &record)
                 .await?;
+            // Counted once per message: a redelivery finds the decision already recorded.
+            if first && record.reason.as_deref() == Some(DenyReason::ProhibitedContent.as_str()) {
+                count_prohibited_refusal(state, tenant, record.at).await;
+            }
             state
                 .sends
                 .complete(&key, &lease, None, state.clock.now(), REMEMBER_SEND_FOR)

@@ -56,6 +56,13 @@ pub enum InboundJob {
     /// A number or WABA was just connected: apply the events kept for it while no tenant held
     /// it. `route_key` is a phone number id, or `waba:{waba_id}` for WABA-level events.
     ReplayUnrouted { route_key: String },
+    /// Queue the messages of one chunk of a campaign's recipients, then schedule the next
+    /// chunk at the number's pace.
+    DispatchCampaign {
+        tenant_id: TenantId,
+        campaign_id: String,
+        chunk: u32,
+    },
 }
 
 impl InboundJob {

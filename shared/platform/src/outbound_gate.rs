@@ -8,7 +8,7 @@ use switchboard_domain::compliance::{
     PolicyInput, RecipientFacts, TemplateCategory, TemplateStatus, TenantFacts, WindowFacts,
 };
 use switchboard_domain::consent::{ConsentState as ConsentName, OptInSource, OptOutSource};
-use switchboard_domain::{TenantId, TenantSettings};
+use switchboard_domain::{ContactKey, ConversationId, TenantId, TenantSettings};
 use switchboard_meta::graph::MessageContent;
 use switchboard_store::{
     DecisionOutcome, MarketingConsent, MessageRecord, PolicyDecisionRecord, Store, StoreError,
@@ -22,6 +22,7 @@ pub struct GateResult {
     pub marketing: bool,
 }
 
+/// The gate on a stored message (the outbound function, right before its send).
 pub async fn check(
     store: &Store,
     tenant: &TenantId,
@@ -30,15 +31,43 @@ pub async fn check(
     content: &MessageContent,
     now: OffsetDateTime,
 ) -> Result<GateResult, StoreError> {
+    let target = Target {
+        waba_id,
+        conversation_id: &message.conversation_id,
+        contact: &message.contact,
+    };
+    check_target(store, tenant, &target, content, now).await
+}
+
+/// Where a message goes: the number's WABA (whose templates it may use), its conversation
+/// and its recipient. All the gate needs of a message besides its content, so a message can
+/// be checked before it is stored (the API, deciding at once where it can).
+pub struct Target<'a> {
+    pub waba_id: &'a str,
+    pub conversation_id: &'a ConversationId,
+    pub contact: &'a ContactKey,
+}
+
+pub async fn check_target(
+    store: &Store,
+    tenant: &TenantId,
+    target: &Target<'_>,
+    content: &MessageContent,
+    now: OffsetDateTime,
+) -> Result<GateResult, StoreError> {
+    let waba_id = target.waba_id;
     let record = store.get_tenant(tenant).await?;
     let settings = record
         .as_ref()
         .map(|t| t.settings.clone())
         .unwrap_or_else(TenantSettings::default);
     let suspended = record.as_ref().is_some_and(|t| t.suspension.is_some());
-    let contact = store.get_contact(tenant, &message.contact).await?;
+    let marketing_suspended = record
+        .as_ref()
+        .is_some_and(|t| t.marketing_suspension.is_some());
+    let contact = store.get_contact(tenant, target.contact).await?;
     let conversation = store
-        .get_conversation(tenant, &message.conversation_id)
+        .get_conversation(tenant, target.conversation_id)
         .await?;
 
     let kind = match content.template() {
@@ -73,7 +102,7 @@ pub async fn check(
         .unwrap_or_default();
     let input = PolicyInput {
         now,
-        tenant: TenantFacts::from_settings(&settings, suspended, false),
+        tenant: TenantFacts::from_settings(&settings, suspended, marketing_suspended),
         // The caller checked the route just before: the number is this tenant's.
         channel: ChannelFacts { connected: true },
         contact: ContactFacts {
@@ -89,7 +118,7 @@ pub async fn check(
                 .as_ref()
                 .and_then(|c| c.window_closed_by_error_at),
         },
-        recipient: RecipientFacts::from_contact(&message.contact),
+        recipient: RecipientFacts::from_contact(target.contact),
         message: MessageFacts {
             kind,
             screening_text: content.screening_text(),

@@ -43,7 +43,21 @@ pub async fn submit(
     message: &NewOutboundMessage,
     now: OffsetDateTime,
 ) -> Result<Submitted, SubmitError> {
-    let recorded = store.create_outbound_message(tenant, message).await?;
+    submit_for(store, queue, tenant, message, None, now).await
+}
+
+/// As [`submit`], for a message of a campaign (tagged and counted with it).
+pub async fn submit_for(
+    store: &Store,
+    queue: &Queue,
+    tenant: &TenantId,
+    message: &NewOutboundMessage,
+    campaign_id: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Submitted, SubmitError> {
+    let recorded = store
+        .create_outbound_message_for(tenant, message, campaign_id)
+        .await?;
     let (conversation_id, new) = match recorded {
         Recorded::New {
             conversation_id, ..

@@ -73,6 +73,9 @@ pub fn plan_batches(
     Ok(batches)
 }
 
+/// The longest delay SQS gives a message at send.
+pub const MAX_DELAY_SECONDS: i32 = 900;
+
 impl Queue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
         Self {
@@ -142,6 +145,20 @@ impl Queue {
             .message_body(body)
             .message_group_id(group)
             .message_deduplication_id(dedup_id)
+            .send()
+            .await
+            .map_err(|e| self.send_error(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    /// Standard-queue send delivered no earlier than `delay_seconds` from now (SQS allows at
+    /// most 900).
+    pub async fn send_delayed(&self, body: &str, delay_seconds: i32) -> Result<(), QueueError> {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(delay_seconds.clamp(0, MAX_DELAY_SECONDS))
             .send()
             .await
             .map_err(|e| self.send_error(aws_sdk_sqs::error::DisplayErrorContext(e)))?;

@@ -80,6 +80,7 @@ impl Store {
             error: None,
             phone_number_id: m.phone_number_id.clone(),
             contact: m.contact.clone(),
+            campaign_id: None,
         };
         let message = message_item(
             &record,

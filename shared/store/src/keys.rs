@@ -38,6 +38,7 @@ pub(crate) const WABA_TOKEN_SK: &str = "TOKEN";
 pub(crate) const CONSENT_SK_PREFIX: &str = "CONSENT#";
 pub(crate) const TEMPLATE_SK: &str = "TEMPLATE";
 pub(crate) const SEND_PACE_SK: &str = "PACE";
+pub(crate) const CAMPAIGN_SK: &str = "CAMPAIGN";
 
 const MAX_SEGMENT_LEN: usize = 256;
 
@@ -264,6 +265,11 @@ pub(crate) fn throttle_pk(kind: &str, subject_digest: &str) -> Result<String, St
     ))
 }
 
+/// A tenant's hourly counters of prohibited-content refusals (sort key `H#{hour}`).
+pub(crate) fn prohibited_refusals_pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}PROHIBITED", tenant_prefix(tenant)?))
+}
+
 pub(crate) fn channel_pk(
     tenant: &TenantId,
     kind: &str,
@@ -422,6 +428,34 @@ pub(crate) fn tenant_idempotency_pk(
         tenant_prefix(tenant)?,
         segment("idempotency scope", scope)?,
         last_segment("idempotency key", key)?
+    ))
+}
+
+/// `T#{tenant}#CAMPAIGN#{id}`: the campaign and its recipient chunks.
+pub(crate) fn campaign_pk(tenant: &TenantId, id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}CAMPAIGN#{}",
+        tenant_prefix(tenant)?,
+        last_segment("campaign id", id)?
+    ))
+}
+
+/// `CHUNK#{index}`, zero-padded so chunks sort in order.
+pub(crate) fn campaign_chunk_sk(index: u32) -> String {
+    format!("CHUNK#{index:05}")
+}
+
+/// The tenant's campaigns in the index, newest last by creation time.
+pub(crate) fn campaigns_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> {
+    Ok(format!("{}CAMPAIGNS", tenant_prefix(tenant)?))
+}
+
+/// The messages of one campaign in the index: their statuses are its counts.
+pub(crate) fn campaign_messages_gsi1pk(tenant: &TenantId, id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}CAMPAIGNMSGS#{}",
+        tenant_prefix(tenant)?,
+        last_segment("campaign id", id)?
     ))
 }
 

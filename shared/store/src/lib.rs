@@ -8,6 +8,7 @@
 
 mod api_key;
 mod audit;
+mod campaign;
 mod channel;
 mod consent;
 mod contact;
@@ -26,6 +27,7 @@ mod outbound;
 mod page;
 mod phone_route;
 mod pointer;
+mod prohibited_refusals;
 mod recorded;
 mod refresh_token;
 mod send_pace;
@@ -43,6 +45,10 @@ mod user;
 
 pub use api_key::{ApiKeyRecord, LAST_USED_RESOLUTION};
 pub use audit::{AUDIT_RETENTION, AuditEntry, audit_month};
+pub use campaign::{
+    CAMPAIGN_CHUNK_SIZE, CampaignCounts, CampaignCreated, CampaignRecipient, CampaignRecord,
+    MAX_CAMPAIGN_RECIPIENTS,
+};
 pub use channel::{ChannelRecord, WabaRoute, WabaTokenRecord};
 pub use consent::{ConsentChange, ConsentChangeKind, MarketingConsent};
 pub use contact::ContactRecord;
@@ -56,6 +62,10 @@ pub use message::MessageRecord;
 pub use outbound::NewOutboundMessage;
 pub use page::{MAX_PAGE_SIZE, Page};
 pub use phone_route::PhoneRoute;
+pub use prohibited_refusals::{
+    PROHIBITED_REFUSALS_BEFORE_SUSPENSION, PROHIBITED_REFUSALS_RETENTION,
+    PROHIBITED_REFUSALS_WINDOW,
+};
 pub use recorded::Recorded;
 pub use refresh_token::{RefreshFamily, RefreshTokenRecord, Rotation};
 pub use send_pace::SendSlot;
@@ -65,7 +75,10 @@ pub use store::Store;
 pub use template::{
     DELETED_STATUS, SUBMITTING_STATUS, TemplateChange, TemplateRecord, TemplateSubmitted,
 };
-pub use tenant::{Suspension, Tenant};
+pub use tenant::{
+    MARKETING_SUSPENDED_PROHIBITED_CONTENT, MARKETING_SUSPENDED_TEMPLATE_QUALITY_RED,
+    MarketingSuspension, Suspension, Tenant,
+};
 pub use tenant_event::TenantEvent;
 pub use throttle::{FailureCount, ThrottleKind};
 pub use unrouted::{UNROUTED_RETENTION, UnroutedEvent, WABA_ROUTE_KEY_PREFIX, waba_route_key};

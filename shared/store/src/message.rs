@@ -47,6 +47,9 @@ pub struct MessageRecord {
     pub decision: Option<PolicyDecisionRecord>,
     pub phone_number_id: PhoneNumberId,
     pub contact: ContactKey,
+    /// The campaign this message was sent for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
 }
 
 /// Attributes stored beside the record's own.

@@ -41,6 +41,17 @@ impl Store {
         tenant: &TenantId,
         m: &NewOutboundMessage,
     ) -> Result<Recorded, StoreError> {
+        self.create_outbound_message_for(tenant, m, None).await
+    }
+
+    /// As [`Store::create_outbound_message`], for a message of a campaign: it is tagged with
+    /// the campaign and indexed under it, where the campaign's counts are read.
+    pub async fn create_outbound_message_for(
+        &self,
+        tenant: &TenantId,
+        m: &NewOutboundMessage,
+        campaign_id: Option<&str>,
+    ) -> Result<Recorded, StoreError> {
         let conversation_id = ConversationId::derive(&m.phone_number_id, &m.to);
         let message_sk = keys::message_sk(&timestamp::encode(m.created_at)?, &m.message_id)?;
         let pointer = MessagePointer {
@@ -67,12 +78,21 @@ impl Store {
             error: None,
             phone_number_id: m.phone_number_id.clone(),
             contact: m.to.clone(),
+            campaign_id: campaign_id.map(str::to_owned),
         };
+        let mut extra = vec![(BODY_JSON, s(m.body_json.as_str()))];
+        if let Some(campaign) = campaign_id {
+            extra.push((
+                keys::GSI1PK,
+                s(keys::campaign_messages_gsi1pk(tenant, campaign)?),
+            ));
+            extra.push((keys::GSI1SK, s(m.message_id.as_str())));
+        }
         let message = message_item(
             &record,
             pointer.location(tenant)?.pk,
             message_sk.clone(),
-            [(BODY_JSON, s(m.body_json.as_str()))],
+            extra,
         )?;
         let activity = Activity {
             conversation_id: &conversation_id,

@@ -1,5 +1,5 @@
 //! A business using Switchboard: its name, its settings, and whether the platform operator has
-//! suspended it.
+//! suspended it (or its marketing is held for review).
 
 use crate::error::{StoreError, from_sdk};
 use crate::expression::Placeholders;
@@ -26,7 +26,26 @@ pub struct Tenant {
     /// Set while the operator holds the tenant's sending for review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspension: Option<Suspension>,
+    /// Set while the tenant's marketing is held for review (P20): its marketing templates are
+    /// refused, everything else still goes. Set by Switchboard itself (repeated prohibited
+    /// content, a template rated RED), lifted by the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing_suspension: Option<MarketingSuspension>,
 }
+
+/// Why and since when the tenant's marketing is held for review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketingSuspension {
+    /// A stable code: `prohibited_content` (repeated refusals) or `template_quality_red`.
+    pub reason: String,
+    #[serde(with = "crate::timestamp")]
+    pub since: OffsetDateTime,
+}
+
+/// Marketing suspension reason: repeated prohibited-content refusals.
+pub const MARKETING_SUSPENDED_PROHIBITED_CONTENT: &str = "prohibited_content";
+/// Marketing suspension reason: one of the tenant's templates was rated RED by Meta.
+pub const MARKETING_SUSPENDED_TEMPLATE_QUALITY_RED: &str = "template_quality_red";
 
 /// Why and since when the tenant may not send, and who decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +72,8 @@ struct StoredTenant {
     settings: TenantSettings,
     #[serde(default)]
     suspension: Option<Suspension>,
+    #[serde(default)]
+    marketing_suspension: Option<MarketingSuspension>,
 }
 
 impl From<StoredTenant> for Tenant {
@@ -64,6 +85,7 @@ impl From<StoredTenant> for Tenant {
             created_at: t.created_at,
             settings: t.settings,
             suspension: t.suspension,
+            marketing_suspension: t.marketing_suspension,
         }
     }
 }
@@ -78,6 +100,7 @@ impl Tenant {
             updated_at: now,
             settings: TenantSettings::default(),
             suspension: None,
+            marketing_suspension: None,
         }
     }
 }
@@ -210,6 +233,87 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Holds the tenant's marketing for review. Idempotent: a tenant already held keeps its
+    /// first reason and time. True when this call suspended it; `NotFound` for a tenant that
+    /// does not exist.
+    pub async fn suspend_marketing(
+        &self,
+        tenant: &TenantId,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let suspension = MarketingSuspension {
+            reason: reason.to_owned(),
+            since: at,
+        };
+        let mut p = Placeholders::default();
+        let update = format!(
+            "SET {} = {}, {} = {}",
+            p.name("marketing_suspension"),
+            p.value("suspension", to_value(&suspension)?),
+            p.name("updated_at"),
+            p.value("now", s(crate::timestamp::encode(at)?)),
+        );
+        let condition = format!(
+            "attribute_exists({}) AND attribute_not_exists({})",
+            p.name(keys::PK),
+            p.name("marketing_suspension"),
+        );
+        match self
+            .update_if(
+                "suspend_marketing",
+                keys::tenant_pk(tenant)?,
+                keys::TENANT_SK,
+                &update,
+                Some(&condition),
+                &p,
+            )
+            .await?
+        {
+            Conditional::Written => Ok(true),
+            Conditional::ConditionFailed(_) => match self.get_tenant(tenant).await? {
+                Some(_) => Ok(false),
+                None => Err(StoreError::NotFound { what: "tenant" }),
+            },
+        }
+    }
+
+    /// Lifts the marketing suspension, if any; returns the tenant as it is now. `NotFound` for
+    /// a tenant that does not exist. A tenant not held is returned as it is, untouched.
+    pub async fn resume_marketing(
+        &self,
+        tenant: &TenantId,
+        now: OffsetDateTime,
+    ) -> Result<Tenant, StoreError> {
+        let mut p = Placeholders::default();
+        let update = format!(
+            "SET {} = {} REMOVE {}",
+            p.name("updated_at"),
+            p.value("now", s(crate::timestamp::encode(now)?)),
+            p.name("marketing_suspension"),
+        );
+        let condition = format!(
+            "attribute_exists({}) AND attribute_exists({})",
+            p.name(keys::PK),
+            p.name("marketing_suspension"),
+        );
+        // A tenant not held fails the condition and is read as it is.
+        self.update_if(
+            "resume_marketing",
+            keys::tenant_pk(tenant)?,
+            keys::TENANT_SK,
+            &update,
+            Some(&condition),
+            &p,
+        )
+        .await?;
+        self.get_tenant(tenant)
+            .await?
+            .ok_or(StoreError::NotFound { what: "tenant" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +330,7 @@ mod tests {
         assert_eq!(t.updated_at, datetime!(2026-01-01 10:00 UTC));
         assert_eq!(t.settings, TenantSettings::default());
         assert_eq!(t.suspension, None);
+        assert_eq!(t.marketing_suspension, None);
     }
 
     #[test]
@@ -240,6 +345,10 @@ mod tests {
             reason: "review".into(),
             at: datetime!(2026-01-02 10:00 UTC),
             by: "operator".into(),
+        });
+        t.marketing_suspension = Some(MarketingSuspension {
+            reason: MARKETING_SUSPENDED_TEMPLATE_QUALITY_RED.into(),
+            since: datetime!(2026-01-03 10:00 UTC),
         });
         let json = serde_json::to_value(&t).unwrap();
         assert_eq!(serde_json::from_value::<Tenant>(json).unwrap(), t);

@@ -107,18 +107,43 @@ pub const CONSENT_KEYWORDS: &[(&str, &str, ConsentKeyword)] = &[
     ("ru", "СТАРТ", OptIn),
 ];
 
-fn table() -> &'static HashMap<String, ConsentKeyword> {
-    static TABLE: OnceLock<HashMap<String, ConsentKeyword>> = OnceLock::new();
+/// A keyword a customer sent: what it does and, where only one language of the table uses the
+/// word, that language (for the confirmation). `None` for a word several languages share
+/// ("STOP", "START", "PARAR"): the confirmation is then in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeywordMatch {
+    pub effect: ConsentKeyword,
+    pub language: Option<&'static str>,
+}
+
+fn table() -> &'static HashMap<String, KeywordMatch> {
+    static TABLE: OnceLock<HashMap<String, KeywordMatch>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        CONSENT_KEYWORDS
-            .iter()
-            .map(|&(_, word, kind)| (canonical(word), kind))
-            .collect()
+        let mut table: HashMap<String, KeywordMatch> = HashMap::new();
+        for &(lang, word, effect) in CONSENT_KEYWORDS {
+            table
+                .entry(canonical(word))
+                .and_modify(|m| {
+                    if m.language != Some(lang) {
+                        m.language = None;
+                    }
+                })
+                .or_insert(KeywordMatch {
+                    effect,
+                    language: Some(lang),
+                });
+        }
+        table
     })
 }
 
 /// What a customer's message does to their consent, if it is a keyword.
 pub fn consent_keyword(text: &str) -> Option<ConsentKeyword> {
+    consent_keyword_match(text).map(|m| m.effect)
+}
+
+/// [`consent_keyword`] with the keyword's language, where it has only one.
+pub fn consent_keyword_match(text: &str) -> Option<KeywordMatch> {
     // Keywords are a few words; a long message is a sentence, whatever it contains.
     if text.len() > 64 {
         return None;
@@ -186,6 +211,20 @@ mod tests {
             assert_eq!(consent_keyword(text), None, "{text:?}");
         }
         assert_eq!(consent_keyword(&"stop ".repeat(20)), None);
+    }
+
+    #[test]
+    fn a_word_of_one_language_knows_it_and_a_shared_word_does_not() {
+        let lang = |t| consent_keyword_match(t).and_then(|m| m.language);
+        assert_eq!(lang("baja"), Some("es"));
+        assert_eq!(lang("Arrêt"), Some("fr"));
+        assert_eq!(lang("arret"), Some("fr"));
+        assert_eq!(lang("Stopp"), Some("de"));
+        assert_eq!(lang("iptal"), Some("tr"));
+        assert_eq!(lang("СТОП"), Some("ru"));
+        for shared in ["STOP", "START", "PARAR", "CANCELAR", "INICIAR"] {
+            assert_eq!(lang(shared), None, "{shared}");
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!
 //! The rules and their order are documented in [`engine`]; each rule's own reading lives in
 //! its module. Alongside the engine: [`keywords`] turns a customer's STOP into an opt-out and
-//! [`consent`] applies it, [`prohibited`] screens text (also for the AI agent's answers).
+//! [`consent`] applies it and [`confirmations`] answers it in the keyword's language, [`prohibited`] screens text (also for the AI agent's answers).
 
+pub mod confirmations;
 pub mod consent;
 pub mod decision;
 pub mod engine;
@@ -23,6 +24,7 @@ mod engine_tests;
 #[cfg(test)]
 mod properties;
 
+pub use confirmations::{CONFIRMATIONS, Confirmation, confirmation};
 pub use consent::{ConsentChange, ConsentRefused, ConsentState, OptInSource, OptOutSource};
 pub use decision::{Decision, DeferReason, DenyReason};
 pub use engine::decide;
@@ -30,5 +32,7 @@ pub use input::{
     ChannelFacts, ContactFacts, FrequencyCap, MessageFacts, MessageKind, PolicyInput,
     RecipientFacts, TemplateCategory, TemplateStatus, TenantFacts, WindowFacts,
 };
-pub use keywords::{CONSENT_KEYWORDS, ConsentKeyword, consent_keyword};
+pub use keywords::{
+    CONSENT_KEYWORDS, ConsentKeyword, KeywordMatch, consent_keyword, consent_keyword_match,
+};
 pub use prohibited::{ProhibitedCategory, screen};

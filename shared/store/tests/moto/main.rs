@@ -7,6 +7,7 @@ mod idempotency;
 mod inbound;
 mod outbound;
 mod phone_routes;
+mod prohibited_refusals;
 mod reads;
 mod send_pace;
 mod statuses;
