@@ -273,6 +273,18 @@ async fn the_scheduled_sync_repairs_what_no_webhook_said() {
         (&json!("MARKETING"), &json!("RED"), &json!("APPROVED")),
         "{recategorized}"
     );
+    // A RED rating the sync found holds the tenant's marketing for review.
+    let tenant = t
+        .stack
+        .store
+        .get_tenant(&switchboard_domain::TenantId::from("acme"))
+        .await
+        .expect("store")
+        .expect("tenant");
+    assert_eq!(
+        tenant.marketing_suspension.map(|m| m.reason).as_deref(),
+        Some("template_quality_red")
+    );
     // Repaired once is repaired: a second run finds nothing.
     assert_eq!(sync(&t).await.repaired, 0);
 

@@ -25,8 +25,8 @@ use switchboard_meta::graph::{GraphClient, GraphError, OnboardingFailure, Templa
 use switchboard_platform::business_token::{self, BusinessTokenError};
 use switchboard_platform::token_vault::TokenVault;
 use switchboard_store::{
-    CursorCodec, DELETED_STATUS, SUBMITTING_STATUS, Store, StoreError, TemplateChange,
-    TemplateRecord, TemplateSubmitted,
+    CursorCodec, DELETED_STATUS, MARKETING_SUSPENDED_TEMPLATE_QUALITY_RED, SUBMITTING_STATUS,
+    Store, StoreError, TemplateChange, TemplateRecord, TemplateSubmitted,
 };
 use time::{Duration, OffsetDateTime};
 use tracing::Instrument;
@@ -311,6 +311,15 @@ async fn repair(
     {
         report.repaired += 1;
         tracing::info!(template_id = %theirs.id, "template repaired from Meta's listing");
+        // A RED rating no webhook reported holds marketing for review as the webhook would.
+        if change.quality.as_deref() == Some("RED")
+            && state
+                .store
+                .suspend_marketing(tenant, MARKETING_SUSPENDED_TEMPLATE_QUALITY_RED, at)
+                .await?
+        {
+            tracing::warn!(template_id = %theirs.id, "marketing suspended pending review: a template was rated RED");
+        }
     }
     Ok(())
 }
