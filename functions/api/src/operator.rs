@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::Arc;
 use switchboard_domain::{Secret, TenantId};
-use switchboard_store::{StoreError, Suspension};
+use switchboard_store::{StoreError, Suspension, Tenant};
 
 /// How the audit log names the operator.
 pub const OPERATOR_ACTOR: &str = "operator";
@@ -182,6 +182,24 @@ pub(crate) async fn suspend(
     Ok(Json(TenantView::from(&tenant)))
 }
 
+/// The `{reason?}` of a lifting call: the body may be empty.
+fn optional_reason(body: &Bytes) -> Result<Option<String>, Problem> {
+    let request: Reason = if body.iter().all(u8::is_ascii_whitespace) {
+        Reason::default()
+    } else {
+        parse(body)?
+    };
+    check_reason(request.reason.as_deref(), false)
+}
+
+async fn existing_tenant(state: &ApiState, id: &TenantId) -> Result<Tenant, Problem> {
+    state
+        .store
+        .get_tenant(id)
+        .await?
+        .ok_or_else(|| Problem::not_found("tenant"))
+}
+
 /// `POST /operator/tenants/{id}/resume` `{reason?}` (the body may be empty): the tenant sends
 /// again. A tenant that is not suspended is answered as it is, and nothing is recorded.
 pub(crate) async fn resume(
@@ -190,18 +208,9 @@ pub(crate) async fn resume(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<TenantView>, Problem> {
-    let request: Reason = if body.iter().all(u8::is_ascii_whitespace) {
-        Reason::default()
-    } else {
-        parse(&body)?
-    };
-    let reason = check_reason(request.reason.as_deref(), false)?;
+    let reason = optional_reason(&body)?;
     let tenant_id = TenantId::new(id);
-    let tenant = state
-        .store
-        .get_tenant(&tenant_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("tenant"))?;
+    let tenant = existing_tenant(&state, &tenant_id).await?;
     if tenant.suspension.is_none() {
         return Ok(Json(TenantView::from(&tenant)));
     }
@@ -233,18 +242,9 @@ pub(crate) async fn resume_marketing(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<TenantView>, Problem> {
-    let request: Reason = if body.iter().all(u8::is_ascii_whitespace) {
-        Reason::default()
-    } else {
-        parse(&body)?
-    };
-    let reason = check_reason(request.reason.as_deref(), false)?;
+    let reason = optional_reason(&body)?;
     let tenant_id = TenantId::new(id);
-    let tenant = state
-        .store
-        .get_tenant(&tenant_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("tenant"))?;
+    let tenant = existing_tenant(&state, &tenant_id).await?;
     let Some(held) = tenant.marketing_suspension else {
         return Ok(Json(TenantView::from(&tenant)));
     };
