@@ -8,8 +8,10 @@
 # BENCH_PAIRS times (default 5): each Rust run is compared with the pywa run right after it,
 # and the verdict uses the median of those pairwise ratios. BENCH_SECONDS (default 3) is the
 # measuring time of each run. Also compliance policy decisions per second, the token vault's
-# opens per second with and without its data-key cache, and sign-in latency through the local stack (bcrypt cost 12), both against
-# moto (skipped when the moto venv is missing).
+# opens per second with and without its data-key cache, sign-in latency through the local stack (bcrypt cost 12), and
+# outbound messages end to end from a 20/s number (messages per second, 130429 refusals, AWS
+# requests per message; BENCH_OUTBOUND_MESSAGES, default 200), all against moto (skipped when
+# the moto venv is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +28,7 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 mkdir -p "$out"
-rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/policy.json "$out"/report.json
+rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/outbound.json "$out"/policy.json "$out"/report.json
 
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
@@ -71,6 +73,20 @@ else
   login_status="skipped: moto is not installed (make .venv/moto/.installed)"
 fi
 
+# Outbound end to end from a number Meta limits to 20/s: messages per second from the first
+# POST /v1/messages to Meta's last acceptance, 130429 refusals (target 0), AWS requests per
+# message (local/runner/benches/outbound.rs). Moto slows down as items pile up: minutes.
+outbound_status="measured"
+if [ -x .venv/moto/bin/python ]; then
+  echo "Outbound messages end to end at a 20/s tier (against moto; takes minutes)..."
+  if ! scripts/with-moto.sh cargo bench -q -p switchboard-dev --bench outbound -- \
+      --messages "${BENCH_OUTBOUND_MESSAGES:-200}" --json "$PWD/$out/outbound.json" > "$out/outbound.log" 2>&1; then
+    outbound_status="failed (see $out/outbound.log)"
+  fi
+else
+  outbound_status="skipped: moto is not installed (make .venv/moto/.installed)"
+fi
+
 echo "Building the webhook bootstrap (release)..."
 bootstrap=target/release/webhook
 size_status="built"
@@ -80,7 +96,8 @@ if ! cargo build -q --release -p switchboard-webhook --bin webhook > "$out/webho
 fi
 
 OUT="$out" PAIRS="$pairs" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_target_mb" \
-  BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" LOGIN_STATUS="$login_status" python3 - <<'PY'
+  BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" LOGIN_STATUS="$login_status" \
+  OUTBOUND_STATUS="$outbound_status" python3 - <<'PY'
 import json, os, shutil, statistics, subprocess, tempfile
 
 out = os.environ["OUT"]
@@ -161,6 +178,14 @@ if os.path.exists(f"{out}/login.json"):
     login["timing_ratio_target"] = [0.8, 1.25]
     login["timing_met"] = all(0.8 <= login[k] <= 1.25 for k in ("unknown_to_ok_ratio", "wrong_to_ok_ratio"))
 report["login"] = login
+outbound = {"status": os.environ["OUTBOUND_STATUS"]}
+if os.path.exists(f"{out}/outbound.json"):
+    with open(f"{out}/outbound.json") as f:
+        outbound.update(json.load(f))
+    # Paced at the number's rate, Meta never refuses one with 130429; every message goes out.
+    outbound["refusals_130429_target"] = 0
+    outbound["refusals_130429_met"] = outbound["refusals_130429"] == 0 and outbound["all_sent"]
+report["outbound"] = outbound
 with open(f"{out}/policy.json") as f:
     report["policy"] = json.load(f)
 with open(f"{out}/report.json", "w") as f:
@@ -209,5 +234,20 @@ if "ok_p50_ms" in login:
           f"target 0.8-1.25x: {met(login['timing_met'])}")
 else:
     print(f"Sign-in latency: {login['status']}")
+if "messages_per_second" in outbound:
+    o = outbound
+    a = o["aws_requests_per_message"]
+    print(f"Outbound end to end, {o['messages']} texts to {o['customers']} customers from a "
+          f"{o['tier_messages_per_second']}/s number ({o['outbound_consumers']} local consumer, moto)")
+    print(f"  {'outbound msgs/s end to end (20/s tier)':<44}{o['messages_per_second']:>8.1f}   "
+          f"({o['reached_meta']} sent in {o['wall_seconds']:.1f} s; most in any 1 s: {o['max_sends_in_one_second']})")
+    print(f"  {'130429 refusals at 20/s tier (target 0)':<44}{o['refusals_130429']:>8}   "
+          f"{met(o['refusals_130429_met'])}" + ("" if o["all_sent"] else f" (not all sent: {o['statuses']})"))
+    print(f"  {'AWS requests per outbound message':<44}{a['total']:>8.1f}   "
+          f"(API {a['api']:.1f} + outbound {a['outbound']:.1f}; informational)")
+    if o["status"] != "measured":
+        print(f"  {o['status']}")
+else:
+    print(f"Outbound end to end: {outbound['status']}")
 print(f"Report: {out}/report.json")
 PY
