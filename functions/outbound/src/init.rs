@@ -7,7 +7,7 @@ use std::time::Duration;
 use switchboard_domain::SystemClock;
 use switchboard_meta::graph::GraphClient;
 use switchboard_platform::token_vault::{CacheLimits, TokenVault};
-use switchboard_platform::{Config, queue::Queue};
+use switchboard_platform::{Config, metrics, queue::Queue};
 use switchboard_store::{IdempotencyStore, Store};
 
 /// Meta answers sends in well under a second; a stuck call must end before the send claim does.
@@ -43,5 +43,6 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>
         queue: Queue::new(aws_sdk_sqs::Client::new(sdk), &config.outbound_queue_url),
         retry_base: config.outbound_retry_base,
         clock: Arc::new(SystemClock),
+        metrics: metrics::stdout_sink(),
     }))
 }

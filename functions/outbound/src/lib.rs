@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_domain::Clock;
 use switchboard_meta::graph::GraphClient;
+use switchboard_platform::metrics::{Metrics, MetricsSink};
 use switchboard_platform::queue::Queue;
 use switchboard_platform::token_vault::TokenVault;
 use switchboard_store::{IdempotencyStore, Store};
@@ -34,7 +35,24 @@ pub struct OutboundState {
     pub queue: Queue,
     pub retry_base: Duration,
     pub clock: Arc<dyn Clock>,
+    /// Where each batch's EMF metrics go: stdout in Lambda.
+    pub metrics: Arc<dyn MetricsSink>,
 }
+
+/// The `service` dimension of the function's metrics.
+pub const METRICS_SERVICE: &str = "outbound";
+/// Metric names, counted per job by outcome; [`SEND_LATENCY`] is each Graph call's time.
+pub const MESSAGES_SENT: &str = "MessagesSent";
+pub const MESSAGES_FAILED: &str = "MessagesFailed";
+pub const MESSAGES_DENIED: &str = "MessagesDenied";
+pub const MESSAGES_RETRIED: &str = "MessagesRetried";
+/// Already sent by an earlier delivery, or no longer to be sent.
+pub const MESSAGES_SKIPPED: &str = "MessagesSkipped";
+/// Records that are not jobs, and jobs that hit an internal (store) error.
+pub const JOB_ERRORS: &str = "JobErrors";
+/// Records returned unstarted: not enough of the invocation was left.
+pub const JOBS_DEFERRED: &str = "JobsDeferred";
+pub const SEND_LATENCY: &str = "SendLatency";
 
 /// What one record may take at most: the Graph client's timeout plus recording's retries,
 /// with margin. A record is only started while this much of the invocation is left.
@@ -53,6 +71,7 @@ pub async fn handle_batch(
     let mut failed_groups: HashSet<String> = HashSet::new();
     let mut failures = Vec::new();
     let mut deferred = 0usize;
+    let mut metrics = Metrics::new(METRICS_SERVICE, Arc::clone(&state.metrics));
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let group = record
@@ -75,17 +94,19 @@ pub async fn handle_batch(
             failures.push(id);
             continue;
         }
-        if !process(state, record).await {
+        if !process(state, record, &mut metrics).await {
             failed_groups.insert(group);
             failures.push(id);
         }
     }
     if deferred > 0 {
+        metrics.count(JOBS_DEFERRED, deferred as u64);
         tracing::info!(
             deferred,
             "records left for the next invocation: not enough time left"
         );
     }
+    metrics.flush();
     {
         let mut response = SqsBatchResponse::default();
         response.batch_item_failures = failures
@@ -101,28 +122,33 @@ pub async fn handle_batch(
 }
 
 /// True when the record is done with (sent, failed permanently, or skipped as a duplicate).
-async fn process(state: &OutboundState, record: &SqsMessage) -> bool {
+async fn process(state: &OutboundState, record: &SqsMessage, metrics: &mut Metrics) -> bool {
     let Some(job) = record
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str::<switchboard_domain::jobs::OutboundJob>(b).ok())
     else {
         tracing::error!(message_id = ?record.message_id, "outbound record is not a job; leaving it for the DLQ");
+        metrics.count(JOB_ERRORS, 1);
         return false;
     };
     let span =
         tracing::info_span!("outbound_job", tenant = %job.tenant_id, message = %job.message_id);
-    process_job(state, record, &job).instrument(span).await
+    process_job(state, record, &job, metrics)
+        .instrument(span)
+        .await
 }
 
 async fn process_job(
     state: &OutboundState,
     record: &SqsMessage,
     job: &switchboard_domain::jobs::OutboundJob,
+    metrics: &mut Metrics,
 ) -> bool {
-    match send_job(state, job).await {
+    match send_job(state, job, metrics).await {
         Ok(outcome) => {
             tracing::info!(?outcome, "outbound job done");
+            metrics.count(outcome_metric(&outcome), 1);
             true
         }
         Err(SendError::Retryable { reason, after }) => {
@@ -133,6 +159,7 @@ async fn process_job(
                 .unwrap_or(1);
             let delay = retry_delay(state.retry_base, attempt, after);
             tracing::warn!(%reason, attempt, delay_s = delay.as_secs_f64(), "send will be retried");
+            metrics.count(MESSAGES_RETRIED, 1);
             if let Some(handle) = record.receipt_handle.as_deref() {
                 let secs = i32::try_from(delay.as_secs()).unwrap_or(i32::MAX);
                 if let Err(e) = state.queue.delay_redelivery(handle, secs).await {
@@ -143,8 +170,18 @@ async fn process_job(
         }
         Err(SendError::Internal(e)) => {
             tracing::error!(error = %e, "outbound job failed");
+            metrics.count(JOB_ERRORS, 1);
             false
         }
+    }
+}
+
+fn outcome_metric(outcome: &SendOutcome) -> &'static str {
+    match outcome {
+        SendOutcome::Sent { .. } | SendOutcome::SentUnrecorded { .. } => MESSAGES_SENT,
+        SendOutcome::Failed { .. } | SendOutcome::Unconfirmed => MESSAGES_FAILED,
+        SendOutcome::Denied { .. } => MESSAGES_DENIED,
+        SendOutcome::AlreadySent | SendOutcome::Skipped => MESSAGES_SKIPPED,
     }
 }
 

@@ -18,6 +18,7 @@ use switchboard_domain::throughput::{self, SendPace};
 use switchboard_domain::{PhoneNumberId, TenantId, Wamid};
 use switchboard_meta::graph::{ErrorClass, GraphError, OutboundMessage};
 use switchboard_platform::business_token::business_token;
+use switchboard_platform::metrics::Metrics;
 use switchboard_platform::outbound_gate::{self as gate, decision_record};
 use switchboard_store::{
     Begin, DeliveryError, IdempotencyKey, Lease, MessageRecord, PolicyDecisionRecord, SendSlot,
@@ -121,7 +122,12 @@ fn send_key(job: &OutboundJob) -> IdempotencyKey {
     }
 }
 
-pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOutcome, SendError> {
+/// Each Graph call's time goes to `metrics` as [`SEND_LATENCY`](crate::SEND_LATENCY).
+pub async fn send_job(
+    state: &OutboundState,
+    job: &OutboundJob,
+    metrics: &mut Metrics,
+) -> Result<SendOutcome, SendError> {
     let tenant = &job.tenant_id;
     let Some((message, payload)) = state
         .store
@@ -182,7 +188,17 @@ pub async fn send_job(state: &OutboundState, job: &OutboundJob) -> Result<SendOu
         return Ok(SendOutcome::Skipped);
     }
 
-    match gate_and_send(state, job, &key, &lease, &message, payload.as_deref()).await {
+    match gate_and_send(
+        state,
+        job,
+        &key,
+        &lease,
+        &message,
+        payload.as_deref(),
+        metrics,
+    )
+    .await
+    {
         Ok(Attempt::Sent(wamid)) => Ok(record_sent(state, job, &key, &lease, wamid).await),
         Ok(Attempt::Decided(record)) => {
             // Denied by policy: recorded with its reason; never sent.
@@ -323,6 +339,7 @@ async fn gate_and_send(
     lease: &Lease,
     message: &MessageRecord,
     payload: Option<&str>,
+    metrics: &mut Metrics,
 ) -> Result<Attempt, Refused> {
     let Some(outbound) = graph_message(message, payload) else {
         return Ok(Attempt::NotSent(
@@ -471,6 +488,7 @@ async fn gate_and_send(
         .map_err(Refused::Store)?;
     let mut attempt = 1;
     let sent = loop {
+        let started = std::time::Instant::now();
         let sent = state
             .graph
             .send_tagged(
@@ -480,6 +498,7 @@ async fn gate_and_send(
                 Some(job.message_id.as_str()),
             )
             .await;
+        metrics.milliseconds(crate::SEND_LATENCY, started.elapsed());
         let Err(e) = &sent else { break sent };
         if e.code() == Some(THROUGHPUT_REACHED) {
             // Meta counts more than we paced (another platform may send from the number too):

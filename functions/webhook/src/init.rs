@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchboard_meta::signature::Verifier;
 use switchboard_platform::secrets::{self, SecretsError};
-use switchboard_platform::{Config, aws, blob::Quarantine};
+use switchboard_platform::{Config, aws, blob::Quarantine, metrics};
 
 /// Meta waits a few seconds for the answer and the function runs 10 s at most: a stuck AWS
 /// call must fail in time to answer 5xx, so that Meta retries.
@@ -25,5 +25,6 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<WebhookState>,
         verify_token: meta.verify_token,
         intake: EventIntake::new(config, sdk),
         quarantine: Quarantine::new(aws::s3_client(sdk), &config.data_bucket),
+        metrics: metrics::stdout_sink(),
     }))
 }

@@ -21,6 +21,10 @@ use std::sync::Arc;
 use switchboard_domain::Secret;
 use switchboard_meta::signature::Verifier;
 use switchboard_platform::blob::Quarantine;
+use switchboard_platform::metrics::MetricsSink;
+
+/// The `service` dimension of the function's metrics.
+pub const METRICS_SERVICE: &str = "webhook";
 
 pub const WEBHOOK_PATH: &str = "/webhooks/whatsapp";
 
@@ -35,6 +39,8 @@ pub struct WebhookState {
     /// operations function's replays.
     pub intake: EventIntake,
     pub quarantine: Quarantine,
+    /// Where each request's EMF metrics go: stdout in Lambda.
+    pub metrics: Arc<dyn MetricsSink>,
 }
 
 pub fn router(state: Arc<WebhookState>) -> Router {

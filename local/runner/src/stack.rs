@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use switchboard_domain::{Clock, SkippingClock};
 use switchboard_platform::Config;
+use switchboard_platform::metrics::InMemorySink;
 use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_store::Store;
 use tokio::net::TcpListener;
@@ -41,6 +42,8 @@ pub struct RunningStack {
     /// The template sync's state: EventBridge runs it hourly; tests invoke its handler
     /// (`switchboard_template_sync::handle`) when they need a run.
     pub template_sync: Arc<switchboard_template_sync::TemplateSyncState>,
+    /// The EMF documents the webhook and outbound functions flushed (in Lambda: stdout lines).
+    pub metrics: InMemorySink,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -277,10 +280,10 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
     )?;
     // Freshly built, so each state is still ours alone.
     let unshared = || anyhow::anyhow!("function state shared before start");
-    Arc::get_mut(&mut webhook_state)
-        .ok_or_else(unshared)?
-        .intake
-        .clock = Arc::clone(&shared_clock);
+    let metrics = InMemorySink::default();
+    let webhook = Arc::get_mut(&mut webhook_state).ok_or_else(unshared)?;
+    webhook.intake.clock = Arc::clone(&shared_clock);
+    webhook.metrics = Arc::new(metrics.clone());
     Arc::get_mut(&mut operations_state)
         .ok_or_else(unshared)?
         .intake
@@ -292,9 +295,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
     Arc::get_mut(&mut template_sync_state)
         .ok_or_else(unshared)?
         .clock = Arc::clone(&shared_clock);
-    Arc::get_mut(&mut outbound_state)
-        .ok_or_else(unshared)?
-        .clock = Arc::clone(&shared_clock);
+    let outbound = Arc::get_mut(&mut outbound_state).ok_or_else(unshared)?;
+    outbound.clock = Arc::clone(&shared_clock);
+    outbound.metrics = Arc::new(metrics.clone());
 
     let app = switchboard_webhook::router(webhook_state).merge(switchboard_api::router(api_state));
     let mut tasks = vec![tokio::spawn(async move {
@@ -393,6 +396,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         outbound: outbound_state,
         operations: operations_state,
         template_sync: template_sync_state,
+        metrics,
         tasks,
     })
 }
