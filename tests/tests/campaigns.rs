@@ -106,7 +106,8 @@ async fn every_recipient_meets_the_gate_and_the_campaign_counts_each_outcome() {
 
     let (status, list) = t.api_get("/v1/campaigns").await;
     assert_eq!(status, 200, "{list}");
-    assert_eq!(list["items"][0]["id"], id.as_str());
+    assert_eq!(list["data"][0]["id"], id.as_str());
+    assert!(list["next_cursor"].is_null(), "{list}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -7,6 +7,7 @@
 //! opt-out, caps, quiet hours) in the outbound function, with its own outcome.
 
 use crate::ApiState;
+use crate::conversations::{PageBody, PageQuery};
 use crate::idempotent::{self, Idempotent};
 use crate::messages::parse_recipient;
 use crate::principal::Principal;
@@ -14,7 +15,7 @@ use crate::problem::{FieldError, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -406,25 +407,32 @@ pub(crate) async fn get_one(
     Ok(Json(view(&campaign, Some(counts), None, state.clock.now())))
 }
 
-#[derive(Serialize)]
-pub(crate) struct CampaignList {
-    items: Vec<CampaignView>,
-}
-
-/// The newest 100 campaigns, without counts (each count reads the campaign's messages).
+/// The tenant's campaigns, newest first, without counts (each count reads the campaign's
+/// messages).
 pub(crate) async fn list(
     State(state): State<Arc<ApiState>>,
     caller: Principal,
-) -> Result<Json<CampaignList>, Problem> {
+    uri: Uri,
+) -> Result<Json<PageBody<CampaignView>>, Problem> {
+    let q = PageQuery::from_uri(&uri, &[])?;
     let now = state.clock.now();
-    let items = state
+    let page = state
         .store
-        .list_campaigns(&caller.tenant, 100)
-        .await?
-        .iter()
-        .map(|c| view(c, None, None, now))
-        .collect();
-    Ok(Json(CampaignList { items }))
+        .list_campaigns(
+            &caller.tenant,
+            q.limit,
+            q.cursor.as_deref(),
+            state.cursors.at(now),
+        )
+        .await?;
+    Ok(Json(PageBody {
+        data: page
+            .items
+            .iter()
+            .map(|c| view(c, None, None, now))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[cfg(test)]

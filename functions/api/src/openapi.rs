@@ -836,9 +836,7 @@ fn campaign_schemas() -> Value {
                 ),
             }),
         ),
-        "CampaignList": object(&["items"], json!({
-            "items": { "type": "array", "items": schema_ref("Campaign") },
-        })),
+        "CampaignPage": page_of("Campaign"),
     })
 }
 
@@ -1821,10 +1819,11 @@ fn operations() -> Vec<Op> {
             Allowed(P::TemplatesRead),
             "campaigns",
             "listCampaigns",
-            "The newest campaigns",
+            "List campaigns",
             json!({
-                "description": "The 100 newest, without counts (read one campaign for those).",
-                "responses": answers(&[(200, json_response("Campaigns, newest first.", "CampaignList"))], READ),
+                "description": "Newest first, without counts (read one campaign for those).",
+                "parameters": page_params(),
+                "responses": answers(&[(200, json_response("A page of campaigns, newest first.", "CampaignPage"))], LIST),
             }),
         ),
         op(

@@ -6,10 +6,13 @@
 //! campaign), so each one meets the same policy gate and pace as any other send, and the
 //! campaign's counts are read from its messages: exact, never a counter that can drift.
 
+use crate::cursor::Cursors;
 use crate::error::{StoreError, from_sdk};
 use crate::expression::{Placeholders, UpdateExpression};
 use crate::item::{Item, from_item, keyed, n, s};
 use crate::keys;
+use crate::listing::IndexListing;
+use crate::page::Page;
 use crate::store::{Conditional, Store};
 use crate::timestamp;
 use serde::{Deserialize, Serialize};
@@ -228,41 +231,27 @@ impl Store {
         Ok(())
     }
 
-    /// The tenant's newest campaigns, at most `limit`.
+    /// The tenant's campaigns, newest first, a page at a time.
     pub async fn list_campaigns(
         &self,
         tenant: &TenantId,
         limit: i32,
-    ) -> Result<Vec<CampaignRecord>, StoreError> {
-        let mut p = Placeholders::default();
-        let condition = format!(
-            "{} = {}",
-            p.name(keys::GSI1PK),
-            p.value("gsi1pk", s(keys::campaigns_gsi1pk(tenant)?))
-        );
-        let out = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(keys::GSI1)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(p.names())
-            .set_expression_attribute_values(p.values())
-            .scan_index_forward(false)
-            .limit(limit.clamp(1, crate::page::MAX_PAGE_SIZE))
-            .send()
-            .await
-            .map_err(|e| from_sdk("list_campaigns", e))?;
-        let prefix = keys::tenant_prefix(tenant)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|item| {
-                crate::item::string_attribute(item, keys::PK)
-                    .is_some_and(|pk| pk.starts_with(&prefix))
-            })
-            .map(from_item)
-            .collect()
+        cursor: Option<&str>,
+        cursors: Cursors<'_>,
+    ) -> Result<Page<CampaignRecord>, StoreError> {
+        self.list_index_of(
+            IndexListing {
+                operation: "list_campaigns",
+                gsi1pk: keys::campaigns_gsi1pk(tenant)?,
+                pk_prefix: keys::tenant_prefix(tenant)?,
+                sk: keys::CAMPAIGN_SK,
+                newest_first: true,
+            },
+            limit,
+            cursor,
+            cursors,
+        )
+        .await
     }
 
     /// How many of the campaign's messages are in each status. Reads the campaign's index
