@@ -21,14 +21,22 @@
 //!   after a delay with Meta's template webhooks; `GET /sandbox/templates`,
 //!   `PUT /sandbox/templates/review-delay`, `POST /sandbox/templates/{id}/{action}` (see
 //!   `templates.rs`).
+//! - Media (see `media.rs`): `GET|DELETE /{version}/{media_id}`, `POST
+//!   /{version}/{phone_number_id}/media` (multipart upload), `GET /sandbox/media-download/{token}`;
+//!   control: `POST /sandbox/media`, `POST /sandbox/media/{id}/expire-urls|delete`,
+//!   `GET /sandbox/uploads`, `GET /sandbox/media-requests`, `GET|PUT /sandbox/media-settings`,
+//!   `POST /sandbox/customer-media-messages` (see `customer_media.rs`).
 
 mod clock;
 mod config;
 mod control;
 mod customer;
+mod customer_media;
 mod delivery;
 mod faults;
 mod graph_error;
+mod media;
+mod media_library;
 mod onboarding;
 mod onboarding_state;
 mod pacing;
@@ -45,7 +53,12 @@ pub use config::{
     DEFAULT_WABA_ID, SandboxConfig,
 };
 pub use customer::{CustomerMessage, CustomerMessageError, WebhookReport};
+pub use customer_media::{CustomerMediaMessage, CustomerMediaMessageError};
 pub use faults::{DEFAULT_FAULT_DELAY, Fault, FaultKind};
+pub use media_library::{
+    AddedMedia, DEFAULT_MEDIA_URL_TTL, MAX_UPLOAD_SIZE, MEDIA_CHUNK_SIZE, MediaContent, MediaEntry,
+    MediaKind, MediaRequests, NewMedia, NewMediaContent, SUPPORTED_UPLOAD_TYPES, UploadedMedia,
+};
 pub use onboarding_state::{
     CODE_LIFETIME, MAX_WRONG_PINS, REGISTER_LIMIT, REGISTER_WINDOW, Registration, SignupCode,
     SignupCodeError, SignupCodeRequest, Subscription, token_sha256,

@@ -377,6 +377,9 @@ pub async fn phone_number(
         )
             .into_response();
     }
+    if state.media().knows(&phone_number_id) {
+        return crate::media::media_url(&state, &phone_number_id, &query, &headers);
+    }
     if let Err(answer) = authorize(
         &state,
         &headers,

@@ -2,13 +2,16 @@
 
 use crate::config::SandboxConfig;
 use crate::customer::{self, CustomerMessage, CustomerMessageError, WebhookReport};
+use crate::customer_media::{self, CustomerMediaMessage, CustomerMediaMessageError};
 use crate::faults::Fault;
+use crate::media_library::{AddedMedia, MediaRequests, NewMedia, UploadedMedia};
 use crate::onboarding_state::{
     Registration, SignupCode, SignupCodeError, SignupCodeRequest, Subscription,
 };
 use crate::state::{ReadReceipt, SandboxError, SandboxState, SentMessage};
-use crate::{control, onboarding, send, templates};
+use crate::{control, media, onboarding, send, templates};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -36,7 +39,31 @@ pub fn router(state: SandboxState) -> Router {
                 .delete(templates::delete),
         )
         .route("/{version}/{node_id}/register", post(onboarding::register))
-        .route("/{version}/{node_id}", get(onboarding::phone_number))
+        .route(
+            "/{version}/{node_id}/media",
+            post(media::upload).layer(DefaultBodyLimit::max(media::UPLOAD_BODY_LIMIT)),
+        )
+        // GET answers a media id with its URL and any other node as a phone number.
+        .route(
+            "/{version}/{node_id}",
+            get(onboarding::phone_number).delete(media::delete_media),
+        )
+        .route(
+            "/sandbox/media",
+            post(media::create_media).layer(DefaultBodyLimit::max(media::CONTROL_BODY_LIMIT)),
+        )
+        .route("/sandbox/media/{id}/{action}", post(media::control))
+        .route("/sandbox/media-download/{token}", get(media::download))
+        .route("/sandbox/uploads", get(media::uploads))
+        .route("/sandbox/media-requests", get(media::media_requests))
+        .route(
+            "/sandbox/media-settings",
+            get(media::media_settings).put(media::set_media_settings),
+        )
+        .route(
+            "/sandbox/customer-media-messages",
+            post(customer_media::customer_media_message),
+        )
         .route("/sandbox/signup-codes", post(onboarding::mint_signup_code))
         .route("/sandbox/subscriptions", get(onboarding::subscriptions))
         .route("/sandbox/registrations", get(onboarding::registrations))
@@ -180,6 +207,41 @@ impl RunningSandbox {
         message: &CustomerMessage,
     ) -> Result<WebhookReport, CustomerMessageError> {
         customer::post_customer_text(&self.state, message, None).await
+    }
+
+    /// Adds media a customer can send, as `POST /sandbox/media` does. Generated content is
+    /// hashed here by generating it (about a second for 100 MB in a debug build).
+    pub fn add_media(&self, media: NewMedia) -> AddedMedia {
+        self.state.add_media(media)
+    }
+
+    /// What the business uploaded on `POST /{version}/{phone_number_id}/media`, in order.
+    pub fn uploads(&self) -> Vec<UploadedMedia> {
+        self.state.uploads()
+    }
+
+    /// Successful URL look-ups and downloads per media id.
+    pub fn media_requests(&self) -> MediaRequests {
+        self.state.media_requests()
+    }
+
+    /// Meta deletes the media; `false` when unknown.
+    pub fn delete_media(&self, media_id: &str) -> bool {
+        self.state.delete_media(media_id)
+    }
+
+    /// Every URL issued so far for the media answers as expired; `false` when unknown.
+    pub fn expire_media_urls(&self, media_id: &str) -> bool {
+        self.state.expire_media_urls(media_id)
+    }
+
+    /// Posts a customer's media message to the webhook, as
+    /// `POST /sandbox/customer-media-messages` does.
+    pub async fn customer_media_message(
+        &self,
+        message: &CustomerMediaMessage,
+    ) -> Result<WebhookReport, CustomerMediaMessageError> {
+        customer_media::post_customer_media(&self.state, message, None).await
     }
 
     /// Signs and posts any webhook body byte for byte.

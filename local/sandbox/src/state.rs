@@ -5,6 +5,7 @@ use crate::delivery::{
     DeliveryOutcome, RetryPolicy, WEBHOOK_ATTEMPTS, WEBHOOK_RETRY_BACKOFF, deliver,
 };
 use crate::faults::{Fault, FaultQueue};
+use crate::media_library::MediaLibrary;
 use crate::onboarding_state::OnboardingState;
 use crate::pacing::{FaultDice, FaultRates, Limit, Pacing, PairRate, RandomFault};
 use crate::templates::TemplatesState;
@@ -82,6 +83,7 @@ struct Inner {
     rejections: Mutex<Vec<Rejection>>,
     onboarding: Mutex<OnboardingState>,
     templates: Mutex<TemplatesState>,
+    media: Mutex<MediaLibrary>,
     http: reqwest::Client,
     shutdown: watch::Sender<bool>,
 }
@@ -108,6 +110,7 @@ impl SandboxState {
                     &config.display_phone_number,
                 )),
                 templates: Mutex::default(),
+                media: Mutex::default(),
                 config,
                 sent: Mutex::default(),
                 read_receipts: Mutex::default(),
@@ -172,6 +175,12 @@ impl SandboxState {
     /// await.
     pub(crate) fn templates(&self) -> MutexGuard<'_, TemplatesState> {
         lock(&self.inner.templates)
+    }
+
+    /// Media objects, their download URLs and counters. Hold the guard only for a copy or an
+    /// update, never across an await.
+    pub(crate) fn media(&self) -> MutexGuard<'_, MediaLibrary> {
+        lock(&self.inner.media)
     }
 
     pub fn record_sent(&self, message: SentMessage) {

@@ -47,20 +47,65 @@ pub struct CustomerText {
 }
 
 pub fn customer_text(business: &Business, message: &CustomerText) -> Value {
-    let mut contact = json!({ "profile": { "name": message.name } });
+    customer_message(
+        business,
+        &message.customer,
+        &message.name,
+        &message.wamid,
+        message.timestamp,
+        "text",
+        json!({ "body": message.body }),
+    )
+}
+
+/// A customer's media message (`image`, `video`, `audio`, `document`, `sticker`): `media` is
+/// the object under the type's key, e.g. `{"caption","mime_type","sha256","id"}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerMedia {
+    pub customer: Customer,
+    pub name: String,
+    pub wamid: String,
+    pub timestamp: i64,
+    pub kind: String,
+    pub media: Value,
+}
+
+pub fn customer_media(business: &Business, message: &CustomerMedia) -> Value {
+    customer_message(
+        business,
+        &message.customer,
+        &message.name,
+        &message.wamid,
+        message.timestamp,
+        &message.kind,
+        message.media.clone(),
+    )
+}
+
+/// One message from a customer: `contacts` and `messages` with the content under `kind`.
+fn customer_message(
+    business: &Business,
+    customer: &Customer,
+    name: &str,
+    wamid: &str,
+    timestamp: i64,
+    kind: &str,
+    content: Value,
+) -> Value {
+    let mut contact = json!({ "profile": { "name": name } });
     let mut entry = json!({});
-    if let Some(wa_id) = &message.customer.wa_id {
+    if let Some(wa_id) = &customer.wa_id {
         contact["wa_id"] = json!(wa_id);
         entry["from"] = json!(wa_id);
     }
-    if let Some(user_id) = &message.customer.user_id {
+    if let Some(user_id) = &customer.user_id {
         contact["user_id"] = json!(user_id);
         entry["from_user_id"] = json!(user_id);
     }
-    entry["id"] = json!(message.wamid);
-    entry["timestamp"] = json!(message.timestamp.to_string());
-    entry["type"] = json!("text");
-    entry["text"] = json!({ "body": message.body });
+    entry["id"] = json!(wamid);
+    entry["timestamp"] = json!(timestamp.to_string());
+    entry["type"] = json!(kind);
+    entry[kind] = content;
     messages_envelope(
         business,
         json!({
@@ -214,6 +259,30 @@ mod tests {
             },
         );
         assert_eq!(body, conformance_webhook("text-message.json"));
+    }
+
+    #[test]
+    fn customer_media_equals_metas_image_example() {
+        let body = customer_media(
+            &example_business(),
+            &CustomerMedia {
+                customer: Customer {
+                    wa_id: Some("16505551234".into()),
+                    user_id: None,
+                },
+                name: "Sheena Nelson".into(),
+                wamid: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=".into(),
+                timestamp: 1744344496,
+                kind: "image".into(),
+                media: json!({
+                    "caption": "Taj Mahal",
+                    "mime_type": "image/jpeg",
+                    "sha256": "SfInY0gGKTsJlUWbwxC1k+FAD0FZHvzwfpvO0zX0GUI=",
+                    "id": "1003383421387256"
+                }),
+            },
+        );
+        assert_eq!(body, conformance_webhook("image-message.json"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod conversation;
 pub mod ids;
 pub mod jobs;
+pub mod media;
 pub mod message;
 pub mod outbound;
 pub mod secret;
@@ -19,6 +20,7 @@ pub use ids::{
     ApiKeyId, ContactId, ContactKey, ConversationId, MessageId, PhoneNumberId, TenantId, UserId,
     Wamid,
 };
+pub use media::{MediaKind, MediaRejection, SNIFF_BYTES, Sniffed};
 pub use message::{Direction, MessageStatus};
 pub use secret::Secret;
 pub use tenant_settings::TenantSettings;
