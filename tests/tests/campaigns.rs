@@ -216,3 +216,109 @@ async fn a_campaign_larger_than_a_chunk_is_paced_chunk_by_chunk_and_finishes() {
         "no template went to anyone who never opted in"
     );
 }
+
+/// Cancelling: a scheduled campaign never starts; a dispatched one's messages that have not
+/// gone yet are refused right before their send (here the number's sends are held so that
+/// none can go before the cancel); a completed campaign cannot be cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_campaign_sends_nothing_more() {
+    let t = spawn_stack().await;
+    quiet_hours_elsewhere(&t).await;
+    approve_template(&t, "winter_sale", "MARKETING").await;
+    let waiting = ["34910000221", "34910000222", "34910000223"];
+    for to in waiting {
+        record_opt_in(&t, to).await;
+    }
+
+    let send_at = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    let mut later = campaign(json!(["34910000224"]));
+    later["send_at"] = json!(
+        send_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("formats")
+    );
+    let (status, scheduled) = t.api_post("/v1/campaigns", &later, &[]).await;
+    assert_eq!(status, 202, "{scheduled}");
+    let scheduled = scheduled["id"].as_str().expect("id").to_owned();
+    let (status, cancelled) = t
+        .api_post(
+            &format!("/v1/campaigns/{scheduled}/cancel"),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let cancelled_at = cancelled["cancelled_at"].clone();
+    assert!(cancelled_at.is_string(), "{cancelled}");
+
+    // Meta's side is fine; ours holds the number's sends for a while.
+    let tenant = switchboard_domain::TenantId::from("acme");
+    let number = switchboard_domain::PhoneNumberId::new(PHONE_NUMBER_ID.to_owned());
+    t.stack
+        .store
+        .hold_sends(
+            &tenant,
+            &number,
+            switchboard_domain::throughput::SendPace::new(
+                switchboard_domain::throughput::STANDARD_MESSAGES_PER_SECOND,
+            ),
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(8),
+        )
+        .await
+        .expect("sends held");
+    let (status, created) = t
+        .api_post("/v1/campaigns", &campaign(json!(waiting)), &[])
+        .await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    eventually("the campaign to be dispatched", WAIT, || async {
+        let (_, c) = t.api_get(&format!("/v1/campaigns/{id}")).await;
+        (c["status"] == "dispatched").then_some(())
+    })
+    .await;
+    let (status, cancelled) = t
+        .api_post(&format!("/v1/campaigns/{id}/cancel"), &json!({}), &[])
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let counts = eventually("every waiting message to be refused", WAIT, || async {
+        let (_, c) = t.api_get(&format!("/v1/campaigns/{id}")).await;
+        (c["counts"]["denied"] == 3).then_some(c)
+    })
+    .await;
+    assert_eq!(counts["counts"]["sent"], 0, "{counts}");
+
+    // Cancelling again changes nothing; the scheduled one never started.
+    let (status, again) = t
+        .api_post(
+            &format!("/v1/campaigns/{scheduled}/cancel"),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["cancelled_at"], cancelled_at, "{again}");
+    assert!(again["started_at"].is_null(), "{again}");
+    let sent = t.sandbox_sent().await;
+    assert!(
+        !sent.iter().any(|s| s["body"]["type"] == "template"),
+        "no template of a cancelled campaign went out: {sent:?}"
+    );
+
+    // One whose every message has its outcome is done: 409. Another tenant's or none: 404.
+    let (status, done) = t
+        .api_post("/v1/campaigns", &campaign(json!(["34910000225"])), &[])
+        .await;
+    assert_eq!(status, 202, "{done}");
+    let done = done["id"].as_str().expect("id").to_owned();
+    finished(&t, &done).await;
+    let (status, problem) = t
+        .api_post(&format!("/v1/campaigns/{done}/cancel"), &json!({}), &[])
+        .await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, _) = t
+        .api_post("/v1/campaigns/cmp_unknown/cancel", &json!({}), &[])
+        .await;
+    assert_eq!(status, 404);
+}

@@ -320,7 +320,14 @@ async fn quiet_hours_defer_a_marketing_template_to_the_recipients_morning() {
     assert_eq!(status, 200, "{settings}");
     assert_eq!(opt_in(&t, to).await.0, 200);
 
-    let id = accepted_id(&t, marketing_template_to(to)).await;
+    // The API can tell at once: the answer says deferred, and why.
+    let (status, accepted) = t
+        .api_post("/v1/messages", &marketing_template_to(to), &[])
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["status"], "deferred", "{accepted}");
+    assert_eq!(accepted["decision"]["reason"], "quiet_hours", "{accepted}");
+    let id = accepted["id"].as_str().expect("id").to_owned();
     let deferred = decided(&t, &id, "deferred").await;
     assert_eq!(deferred["decision"]["outcome"], "defer");
     assert_eq!(deferred["decision"]["reason"], "quiet_hours");

@@ -1,6 +1,7 @@
-//! The functions' CloudWatch metrics: the webhook counts the events it accepts and the
-//! duplicates it drops and the bodies it quarantines, the outbound function the messages it sends and each Graph call's time,
-//! one EMF document per request or batch, with no phone number or text in it.
+//! The functions' CloudWatch metrics: the webhook counts the events it accepts, the
+//! duplicates it drops and the bodies it quarantines; the API the sends it accepts; the
+//! inbound function what it records; the outbound function the messages it sends and each
+//! Graph call's time. One EMF document per request or batch, with no phone number or text.
 
 use serde_json::json;
 use switchboard_e2e::*;
@@ -51,6 +52,15 @@ async fn accepted_events_and_sent_messages_are_counted() {
     .await;
     assert_eq!(metrics.total("outbound", "MessagesFailed"), 0.0);
     assert!(metrics.total("outbound", "SendLatency") > 0.0);
+    // The API counted the send it accepted; the inbound function the customer's message
+    // (once: the webhook dropped the retry) and the statuses Meta sent about the reply.
+    assert_eq!(metrics.total("api", "MessagesAccepted"), 1.0);
+    assert_eq!(metrics.total("inbound", "MessagesRecorded"), 1.0);
+    eventually("a status to be counted", WAIT, || async {
+        (metrics.total("inbound", "StatusesApplied") >= 1.0).then_some(())
+    })
+    .await;
+    assert_eq!(metrics.total("inbound", "RecordsFailed"), 0.0);
 
     let documents = metrics.documents();
     for doc in &documents {

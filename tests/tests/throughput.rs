@@ -141,3 +141,112 @@ async fn the_pair_rate_holds_back_only_its_customer() {
         "{pair_refusals:?}"
     );
 }
+
+/// Messages to one number whose tier is 20 a second, offered far faster than that: a
+/// campaign queues them all at once (one chunk), and each outbound batch sends its
+/// recipients concurrently. The shared send pace keeps the number under its tier: Meta
+/// refuses none with 130429, accepts each once, and never more than 20 in a second. (Sixty,
+/// not two hundred: moto's DynamoDB slows with every item a test adds, and two hundred
+/// opted-in recipients outlast the local functions' timeouts; `make bench` sends 200.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_to_a_tier_20_number_meets_no_130429() {
+    const TIER: u32 = 20;
+    const RECIPIENTS: usize = 60;
+    let t = spawn_stack().await;
+    quiet_hours_elsewhere(&t).await;
+    approve_template(&t, "order_update", "UTILITY").await;
+    t.sandbox_put(
+        &format!("/sandbox/numbers/{PHONE_NUMBER_ID}/throughput"),
+        &json!({ "messages_per_second": TIER }),
+    )
+    .await;
+    let number = switchboard_domain::PhoneNumberId::new(PHONE_NUMBER_ID.to_owned());
+    let mut route = t
+        .stack
+        .store
+        .find_phone_route(&number)
+        .await
+        .expect("route read")
+        .expect("the demo number's route");
+    route.messages_per_second = Some(TIER);
+    t.stack
+        .store
+        .put_phone_route(&route)
+        .await
+        .expect("route stored");
+
+    let recipients: Vec<String> = (0..RECIPIENTS).map(|i| format!("3491200{i:04}")).collect();
+    let rows: Vec<Value> = recipients
+        .iter()
+        .map(|to| json!({ "phone": to, "opt_in": { "source": "checkout", "proof": { "text": "order form" } } }))
+        .collect();
+    // Imported in parts, each well within the client's timeout on moto.
+    for part in rows.chunks(20) {
+        let (status, import) = t
+            .api_post("/v1/contacts", &json!({ "contacts": part }), &[])
+            .await;
+        assert_eq!(status, 200, "{import}");
+    }
+    let (status, created) = t
+        .api_post(
+            "/v1/campaigns",
+            &json!({
+                "name": "Order updates",
+                "phone_number_id": PHONE_NUMBER_ID,
+                "template": { "name": "order_update", "language": "en_US" },
+                "recipients": recipients,
+            }),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = eventually("the campaign to complete", WAIT * 6, || async {
+        let (_, c) = t.api_get(&format!("/v1/campaigns/{id}")).await;
+        (c["status"] == "completed").then_some(c)
+    })
+    .await;
+    let counts = &done["counts"];
+    let went = counts["sent"].as_u64().unwrap_or(0)
+        + counts["delivered"].as_u64().unwrap_or(0)
+        + counts["read"].as_u64().unwrap_or(0);
+    assert_eq!(went, RECIPIENTS as u64, "{done}");
+
+    let sent = t.sandbox_sent().await;
+    let mut per_recipient: HashMap<String, usize> = HashMap::new();
+    let mut accepted_at = Vec::new();
+    for s in &sent {
+        *per_recipient
+            .entry(s["body"]["to"].as_str().unwrap_or_default().to_owned())
+            .or_default() += 1;
+        let at: jiff::Timestamp = s["received_at"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .expect("RFC 3339");
+        accepted_at.push(at);
+    }
+    assert_eq!(per_recipient.len(), RECIPIENTS, "every recipient got one");
+    assert!(per_recipient.values().all(|n| *n == 1), "none twice");
+    let throttled: Vec<Value> = t
+        .sandbox_rejections()
+        .await
+        .into_iter()
+        .filter(|r| r["code"] == 130429)
+        .collect();
+    assert!(throttled.is_empty(), "{throttled:?}");
+    accepted_at.sort();
+    let busiest = accepted_at
+        .iter()
+        .enumerate()
+        .map(|(i, from)| {
+            let until = *from + jiff::SignedDuration::from_secs(1);
+            accepted_at[i..]
+                .iter()
+                .take_while(|at| **at < until)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(busiest <= TIER as usize, "{busiest} sends in one second");
+}

@@ -80,6 +80,11 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/v1/campaigns", Allowed(P::TemplatesManage)),
     rule("GET", "/v1/campaigns", Allowed(P::TemplatesRead)),
     rule("GET", "/v1/campaigns/{id}", Allowed(P::TemplatesRead)),
+    rule(
+        "POST",
+        "/v1/campaigns/{id}/cancel",
+        Allowed(P::TemplatesManage),
+    ),
     rule("GET", "/v1/templates", Allowed(P::TemplatesRead)),
     rule("POST", "/v1/templates", Allowed(P::TemplatesManage)),
     rule("GET", "/v1/templates/{name}", Allowed(P::TemplatesRead)),

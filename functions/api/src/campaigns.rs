@@ -24,6 +24,7 @@ use std::sync::Arc;
 use switchboard_domain::PhoneNumberId;
 use switchboard_domain::jobs::InboundJob;
 use switchboard_meta::graph::MessageContent;
+use switchboard_platform::metrics::Metrics;
 use switchboard_store::{
     CAMPAIGN_CHUNK_SIZE, CampaignCreated, CampaignRecipient, CampaignRecord, IdempotencyKey,
     MAX_CAMPAIGN_RECIPIENTS,
@@ -104,6 +105,12 @@ pub(crate) struct CampaignView {
     started_at: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     dispatched_at: Option<OffsetDateTime>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    cancelled_at: Option<OffsetDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     counts: Option<Counts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +154,9 @@ impl Counts {
 }
 
 fn status_of(c: &CampaignRecord, counts: Option<&Counts>, now: OffsetDateTime) -> &'static str {
+    if c.cancelled_at.is_some() {
+        return "cancelled";
+    }
     match (c.started_at, c.dispatched_at, counts) {
         (None, _, _) if c.send_at > now => "scheduled",
         (_, None, _) => "sending",
@@ -175,6 +185,7 @@ fn view(
         created_at: c.created_at,
         started_at: c.started_at,
         dispatched_at: c.dispatched_at,
+        cancelled_at: c.cancelled_at,
         counts,
         duplicates_removed,
     }
@@ -359,6 +370,7 @@ async fn accept(
         started_at: None,
         dispatched_chunks: 0,
         dispatched_at: None,
+        cancelled_at: None,
     };
     let stored = match state
         .store
@@ -370,6 +382,10 @@ async fn accept(
                 .audit
                 .record(caller, "campaign.created", Some(id.clone()))
                 .await;
+            let mut metrics = Metrics::new(crate::METRICS_SERVICE, Arc::clone(&state.metrics));
+            metrics.count(crate::CAMPAIGNS_CREATED, 1);
+            metrics.count(crate::CAMPAIGN_RECIPIENTS, u64::from(campaign.recipients));
+            metrics.flush();
             campaign
         }
         CampaignCreated::Exists(existing) => *existing,
@@ -405,6 +421,43 @@ pub(crate) async fn get_one(
     let by_status = state.store.campaign_counts(&caller.tenant, &id).await?;
     let counts = Counts::from_statuses(campaign.recipients, &by_status);
     Ok(Json(view(&campaign, Some(counts), None, state.clock.now())))
+}
+
+/// `POST /v1/campaigns/{id}/cancel`: no further recipient is queued, and every message of the
+/// campaign not sent yet is refused (`denied`, reason `campaign_cancelled`) right before its
+/// send. What was sent stays sent. Cancelling again answers the same; a campaign whose every
+/// message has an outcome answers 409.
+pub(crate) async fn cancel(
+    State(state): State<Arc<ApiState>>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<CampaignView>, Problem> {
+    let now = state.clock.now();
+    let campaign = state
+        .store
+        .get_campaign(&caller.tenant, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found("campaign"))?;
+    let by_status = state.store.campaign_counts(&caller.tenant, &id).await?;
+    let counts = Counts::from_statuses(campaign.recipients, &by_status);
+    if campaign.cancelled_at.is_none() && status_of(&campaign, Some(&counts), now) == "completed" {
+        return Err(Problem::conflict(
+            "the campaign is completed: every recipient's message already has an outcome",
+        ));
+    }
+    let cancelled = state
+        .store
+        .cancel_campaign(&caller.tenant, &id, now)
+        .await?
+        .ok_or_else(|| Problem::not_found("campaign"))?;
+    if campaign.cancelled_at.is_none() {
+        tracing::info!(tenant = %caller.tenant, campaign = %id, "campaign cancelled");
+        state
+            .audit
+            .record(&caller, "campaign.cancelled", Some(id.clone()))
+            .await;
+    }
+    Ok(Json(view(&cancelled, Some(counts), None, now)))
 }
 
 /// The tenant's campaigns, newest first, without counts (each count reads the campaign's

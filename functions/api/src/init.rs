@@ -122,6 +122,7 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<ApiState>, Ini
         meta_app,
         clock,
         cursors,
+        metrics: switchboard_platform::metrics::stdout_sink(),
     }))
 }
 

@@ -70,7 +70,19 @@ pub struct ApiState {
     pub clock: Arc<dyn Clock>,
     /// Signs and checks page cursors; read against `clock`.
     pub cursors: CursorCodec,
+    /// Where each request's EMF metrics go: stdout in Lambda.
+    pub metrics: Arc<dyn switchboard_platform::metrics::MetricsSink>,
 }
+
+/// The `service` dimension of the API's metrics.
+pub const METRICS_SERVICE: &str = "api";
+/// Sends accepted (queued or deferred), refused at once by the policy, and held at once.
+pub const MESSAGES_ACCEPTED: &str = "MessagesAccepted";
+pub const MESSAGES_DENIED: &str = "MessagesDenied";
+pub const MESSAGES_DEFERRED: &str = "MessagesDeferred";
+/// Campaigns accepted, and their recipients.
+pub const CAMPAIGNS_CREATED: &str = "CampaignsCreated";
+pub const CAMPAIGN_RECIPIENTS: &str = "CampaignRecipients";
 
 impl ApiState {
     /// Replaces the clock everywhere the API reads time.
@@ -152,6 +164,11 @@ fn routes() -> Routes {
         )
         .add(Method::GET, "/v1/campaigns", get(campaigns::list))
         .add(Method::GET, "/v1/campaigns/{id}", get(campaigns::get_one))
+        .add(
+            Method::POST,
+            "/v1/campaigns/{id}/cancel",
+            post(campaigns::cancel),
+        )
         .add(Method::GET, "/v1/templates", get(templates::list))
         .add(Method::POST, "/v1/templates", post(templates::create))
         .add(Method::GET, "/v1/templates/{name}", get(templates::get_one))

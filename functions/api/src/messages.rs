@@ -18,9 +18,10 @@ use std::sync::Arc;
 use switchboard_domain::compliance::{Decision, DenyReason};
 use switchboard_domain::{ContactKey, ConversationId, MessageId, MessageStatus, PhoneNumberId};
 use switchboard_meta::graph::{MessageContent, OutboundMessage};
+use switchboard_platform::metrics::Metrics;
 use switchboard_platform::outbound_gate;
 use switchboard_platform::outbox::{self, SubmitError};
-use switchboard_store::{IdempotencyKey, MessageRecord, NewOutboundMessage};
+use switchboard_store::{IdempotencyKey, MessageRecord, NewOutboundMessage, PolicyDecisionRecord};
 
 /// WhatsApp's limit for a text body.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -159,6 +160,9 @@ struct Accepted {
     id: MessageId,
     conversation_id: ConversationId,
     status: MessageStatus,
+    /// Present when the policy decided at once to hold the message (`deferred`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decision: Option<PolicyDecisionRecord>,
 }
 
 #[derive(Debug)]
@@ -221,7 +225,8 @@ async fn accept(
     // The policy decides at once where it can: a refusal is answered 422 with the reason a
     // stored message would show, and nothing is stored or queued. The outbound function
     // decides again right before the send (and stays the authority: consent, the window and
-    // the frequency cap can change while a message waits); a deferral is its to make.
+    // the frequency cap can change while a message waits). A deferral is stored on the
+    // message and answered at once; the outbound function holds it until its time.
     let conversation_id = ConversationId::derive(&v.phone_number_id, &v.to);
     let gated = outbound_gate::check_target(
         &state.store,
@@ -235,6 +240,8 @@ async fn accept(
         now,
     )
     .await?;
+    let deferral = matches!(gated.decision, Decision::Defer { .. })
+        .then(|| outbound_gate::decision_record(&gated.decision, now));
     if let Decision::Deny { reason, detail } = gated.decision {
         // A retry whose first attempt was accepted (its idempotency claim lost) names the
         // message that exists: it is answered with that message, not refused anew.
@@ -255,6 +262,7 @@ async fn accept(
             {
                 tracing::warn!(error = %e, "a prohibited-content refusal could not be counted");
             }
+            count(state, crate::MESSAGES_DENIED);
             return Err(Problem::policy_denied(reason.as_str(), detail));
         }
     }
@@ -292,11 +300,35 @@ async fn accept(
             .record(caller, "message.sent", Some(message_id.to_string()))
             .await;
     }
+    let mut status = submitted.status;
+    let mut decision = None;
+    if let Some(record) = deferral
+        && submitted.new
+        && state
+            .store
+            .record_decision(&caller.tenant, &message_id, &record)
+            .await?
+    {
+        status = MessageStatus::Deferred;
+        decision = Some(record);
+        count(state, crate::MESSAGES_DEFERRED);
+    }
+    if submitted.new {
+        count(state, crate::MESSAGES_ACCEPTED);
+    }
     Ok(Accepted {
         id: message_id,
         conversation_id: submitted.conversation_id,
-        status: submitted.status,
+        status,
+        decision,
     })
+}
+
+/// One EMF document for one outcome of one request.
+fn count(state: &ApiState, metric: &str) {
+    let mut metrics = Metrics::new(crate::METRICS_SERVICE, Arc::clone(&state.metrics));
+    metrics.count(metric, 1);
+    metrics.flush();
 }
 
 /// What the conversation shows of the message: its text, caption or body.

@@ -662,6 +662,10 @@ fn schemas() -> Value {
             "id": string(),
             "conversation_id": string(),
             "status": schema_ref("MessageStatus"),
+            "decision": {
+                "description": "Present when the policy held the message at once (`status` `deferred`): why and until when.",
+                "allOf": [schema_ref("PolicyDecision")],
+            },
         })),
         "MarkRead": object(&[], json!({
             "typing_indicator": { "type": "boolean", "default": true, "description": "Show the customer \"typing…\" until the reply is sent or 25 seconds pass." },
@@ -815,7 +819,7 @@ fn campaign_schemas() -> Value {
             json!({
                 "id": { "type": "string" },
                 "name": { "type": "string" },
-                "status": { "type": "string", "enum": ["scheduled", "sending", "dispatched", "completed"] },
+                "status": { "type": "string", "enum": ["scheduled", "sending", "dispatched", "completed", "cancelled"] },
                 "phone_number_id": { "type": "string" },
                 "template": object(&["name", "language"], json!({
                     "name": { "type": "string" },
@@ -826,6 +830,7 @@ fn campaign_schemas() -> Value {
                 "created_at": time(),
                 "started_at": nullable(time()),
                 "dispatched_at": nullable(time()),
+                "cancelled_at": time(),
                 "duplicates_removed": count(),
                 "counts": object(
                     &["queued", "deferred", "sent", "delivered", "read", "failed", "denied"],
@@ -1650,7 +1655,9 @@ fn operations() -> Vec<Op> {
                                 is answered 422 `/problems/policy-denied` with the reason in \
                                 `reason` (also `code`) and nothing is stored; the outbound \
                                 function decides again right before the send, and a message it \
-                                refuses then becomes `denied`, one it holds `deferred`.",
+                                refuses then becomes `denied`, one it holds `deferred`. A \
+                                message the policy holds at once (quiet hours) is answered 202 \
+                                with `status` `deferred` and its `decision`.",
                 "parameters": [idempotency_key("send")],
                 "requestBody": body("CreateMessage"),
                 "responses": answers(&[(202, json!({
@@ -1836,6 +1843,19 @@ fn operations() -> Vec<Op> {
             json!({
                 "parameters": [param_ref("id")],
                 "responses": answers(&[(200, json_response("The campaign.", "Campaign"))], READ_ID),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/campaigns/{id}/cancel",
+            Allowed(P::TemplatesManage),
+            "campaigns",
+            "cancelCampaign",
+            "Cancel a campaign",
+            json!({
+                "description": "No further recipient is queued, and every message of the campaign not sent yet is refused right before its send (`denied`, reason `campaign_cancelled`). What was sent stays sent. Cancelling again answers the same; a campaign whose every message already has an outcome is a 409.",
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("The cancelled campaign.", "Campaign"))], &[400, 401, 403, 404, 409, 503]),
             }),
         ),
         op(

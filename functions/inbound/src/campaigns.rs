@@ -76,6 +76,13 @@ pub(crate) async fn dispatch_chunk(
         tracing::warn!("the campaign of this job does not exist (deleted?); nothing to do");
         return Ok(());
     };
+    if campaign.cancelled_at.is_some() {
+        tracing::info!(
+            chunk,
+            "the campaign is cancelled; the rest is not dispatched"
+        );
+        return Ok(());
+    }
     if campaign.send_at > now {
         // Not yet: SQS holds a message at most 15 minutes, so a later campaign waits in
         // steps. Only the first chunk is ever scheduled ahead of the send time.
@@ -122,6 +129,10 @@ async fn dispatch_claimed(
         .store
         .start_campaign(tenant, &campaign.id, now)
         .await?;
+    if campaign.cancelled_at.is_some() {
+        // Cancelled between the job's first read and its claim.
+        return Ok(());
+    }
     let recipients = state
         .store
         .campaign_chunk(tenant, &campaign.id, chunk)

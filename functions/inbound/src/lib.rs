@@ -24,6 +24,7 @@ use switchboard_domain::Clock;
 use switchboard_domain::jobs::InboundJob;
 use switchboard_meta::webhook::WebhookEvent;
 use switchboard_platform::blob::{BlobError, EventStore, StoredEvent};
+use switchboard_platform::metrics::{Metrics, MetricsSink};
 use switchboard_platform::queue::Queue;
 use switchboard_store::Store;
 use tracing::Instrument;
@@ -39,7 +40,21 @@ pub struct InboundState {
     /// `None` where no such job runs.
     pub jobs: Option<Queue>,
     pub clock: Arc<dyn Clock>,
+    /// Where each batch's EMF metrics go: stdout in Lambda.
+    pub metrics: Arc<dyn MetricsSink>,
 }
+
+/// The `service` dimension of the function's metrics.
+pub const METRICS_SERVICE: &str = "inbound";
+/// Metric names, counted per record by what became of it.
+pub const MESSAGES_RECORDED: &str = "MessagesRecorded";
+pub const MESSAGES_DUPLICATE: &str = "MessagesDuplicate";
+pub const STATUSES_APPLIED: &str = "StatusesApplied";
+pub const EVENTS_KEPT: &str = "EventsKept";
+pub const EVENTS_UNROUTED: &str = "EventsUnrouted";
+pub const JOBS_RUN: &str = "JobsRun";
+/// Records handed back to the queue: they are retried, then land in the dead-letter queue.
+pub const RECORDS_FAILED: &str = "RecordsFailed";
 
 impl InboundState {
     pub fn new(store: Store, events: EventStore, outbound: Queue, clock: Arc<dyn Clock>) -> Self {
@@ -50,6 +65,7 @@ impl InboundState {
             outbound,
             jobs: None,
             clock,
+            metrics: switchboard_platform::metrics::stdout_sink(),
         }
     }
 }
@@ -129,17 +145,23 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
         let id = record.message_id.clone().unwrap_or_default();
         let Some(body) = record.body.as_deref() else {
             tracing::error!(message_id = %id, "inbound record without a body");
-            return Some(id);
+            return (Some(id), RECORDS_FAILED);
         };
         if let Some(job) = InboundJob::from_body(body) {
-            return run_job(state, &id, job).await;
+            let failed = run_job(state, &id, job).await;
+            let metric = if failed.is_some() {
+                RECORDS_FAILED
+            } else {
+                JOBS_RUN
+            };
+            return (failed, metric);
         }
         let event = match read_event(state, body).await {
             Ok(e) => e,
             Err(e) => {
                 // Stays on the queue until it reaches the DLQ, where it can be inspected.
                 tracing::error!(message_id = %id, error = %e, "inbound record not read");
-                return Some(id);
+                return (Some(id), RECORDS_FAILED);
             }
         };
         // Instrumented rather than entered: the records run concurrently in one task, and an
@@ -156,11 +178,11 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
             match apply_event(state, &event).await {
                 Ok(applied) => {
                     tracing::debug!(?applied, "event applied");
-                    None
+                    (None, applied_metric(&applied))
                 }
                 Err(e) => {
                     tracing::error!(error = %e, retryable = e.is_retryable(), "event not applied");
-                    Some(id)
+                    (Some(id), RECORDS_FAILED)
                 }
             }
         }
@@ -168,11 +190,16 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
         .await
     }))
     .await;
+    let mut metrics = Metrics::new(METRICS_SERVICE, Arc::clone(&state.metrics));
+    for (_, metric) in &outcomes {
+        metrics.count(metric, 1);
+    }
+    metrics.flush();
     {
         let mut response = SqsBatchResponse::default();
         response.batch_item_failures = outcomes
             .into_iter()
-            .flatten()
+            .filter_map(|(failed, _)| failed)
             .map(|item_identifier| {
                 let mut f = BatchItemFailure::default();
                 f.item_identifier = item_identifier;
@@ -180,5 +207,15 @@ pub async fn handle_batch(state: &InboundState, event: SqsEvent) -> SqsBatchResp
             })
             .collect();
         response
+    }
+}
+
+fn applied_metric(applied: &Applied) -> &'static str {
+    match applied {
+        Applied::MessageRecorded { duplicate: false } => MESSAGES_RECORDED,
+        Applied::MessageRecorded { duplicate: true } => MESSAGES_DUPLICATE,
+        Applied::Status(_) => STATUSES_APPLIED,
+        Applied::KeptRaw => EVENTS_KEPT,
+        Applied::Unrouted => EVENTS_UNROUTED,
     }
 }

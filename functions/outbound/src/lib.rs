@@ -15,7 +15,7 @@ pub use send::{
 };
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchboard_domain::Clock;
@@ -58,46 +58,32 @@ pub const SEND_LATENCY: &str = "SendLatency";
 /// with margin. A record is only started while this much of the invocation is left.
 pub const RECORD_BUDGET: Duration = Duration::from_secs(15);
 
-/// Records run one after another, in order. FIFO semantics: once a record of a message group
-/// fails, the later records of that group in this batch are returned unprocessed, or they
-/// would overtake it. A record is started only while the invocation has [`RECORD_BUDGET`]
-/// left before `deadline`; the rest are returned unprocessed and made visible again at once,
-/// so a batch never outlives the function's timeout half-done.
+/// A batch's message groups (one per recipient) run concurrently; within a group records run
+/// one after another, in order. FIFO semantics: once a record of a group fails, the later
+/// records of that group in this batch are returned unprocessed, or they would overtake it.
+/// A record is started only while the invocation has [`RECORD_BUDGET`] left before
+/// `deadline`; the rest are returned unprocessed and made visible again at once, so a batch
+/// never outlives the function's timeout half-done. Concurrency is what lets one invocation
+/// keep a fast number's pace: the send pace, not the batch, decides how fast a number sends.
 pub async fn handle_batch(
     state: &OutboundState,
     event: SqsEvent,
     deadline: Instant,
 ) -> SqsBatchResponse {
-    let mut failed_groups: HashSet<String> = HashSet::new();
+    let mut metrics = Metrics::new(METRICS_SERVICE, Arc::clone(&state.metrics));
+    let groups = message_groups(&event.records);
+    let outcomes = futures::future::join_all(
+        groups
+            .iter()
+            .map(|records| run_group(state, records, deadline)),
+    )
+    .await;
     let mut failures = Vec::new();
     let mut deferred = 0usize;
-    let mut metrics = Metrics::new(METRICS_SERVICE, Arc::clone(&state.metrics));
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let group = record
-            .attributes
-            .get("MessageGroupId")
-            .cloned()
-            .unwrap_or_default();
-        if failed_groups.contains(&group) {
-            failures.push(id);
-            continue;
-        }
-        if deadline.saturating_duration_since(Instant::now()) < RECORD_BUDGET {
-            deferred += 1;
-            if let Some(handle) = record.receipt_handle.as_deref()
-                && let Err(e) = state.queue.delay_redelivery(handle, 0).await
-            {
-                tracing::warn!(error = %e, "could not return a deferred record at once; it returns after its visibility timeout");
-            }
-            failed_groups.insert(group);
-            failures.push(id);
-            continue;
-        }
-        if !process(state, record, &mut metrics).await {
-            failed_groups.insert(group);
-            failures.push(id);
-        }
+    for outcome in outcomes {
+        failures.extend(outcome.failures);
+        deferred += outcome.deferred;
+        metrics.absorb(outcome.metrics);
     }
     if deferred > 0 {
         metrics.count(JOBS_DEFERRED, deferred as u64);
@@ -107,18 +93,80 @@ pub async fn handle_batch(
         );
     }
     metrics.flush();
-    {
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = failures
-            .into_iter()
-            .map(|item_identifier| {
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = item_identifier;
-                f
-            })
-            .collect();
-        response
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures
+        .into_iter()
+        .map(|item_identifier| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = item_identifier;
+            f
+        })
+        .collect();
+    response
+}
+
+/// The batch's records by `MessageGroupId`, groups in order of first appearance, records in
+/// batch order.
+fn message_groups(records: &[SqsMessage]) -> Vec<Vec<&SqsMessage>> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<Vec<&SqsMessage>> = Vec::new();
+    for record in records {
+        let group = record
+            .attributes
+            .get("MessageGroupId")
+            .map(String::as_str)
+            .unwrap_or_default();
+        match index.get(group) {
+            Some(&i) => groups[i].push(record),
+            None => {
+                index.insert(group, groups.len());
+                groups.push(vec![record]);
+            }
+        }
     }
+    groups
+}
+
+struct GroupOutcome {
+    failures: Vec<String>,
+    deferred: usize,
+    metrics: Metrics,
+}
+
+async fn run_group(
+    state: &OutboundState,
+    records: &[&SqsMessage],
+    deadline: Instant,
+) -> GroupOutcome {
+    let mut outcome = GroupOutcome {
+        failures: Vec::new(),
+        deferred: 0,
+        metrics: Metrics::new(METRICS_SERVICE, Arc::clone(&state.metrics)),
+    };
+    let mut failed = false;
+    for record in records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if failed {
+            outcome.failures.push(id);
+            continue;
+        }
+        if deadline.saturating_duration_since(Instant::now()) < RECORD_BUDGET {
+            outcome.deferred += 1;
+            if let Some(handle) = record.receipt_handle.as_deref()
+                && let Err(e) = state.queue.delay_redelivery(handle, 0).await
+            {
+                tracing::warn!(error = %e, "could not return a deferred record at once; it returns after its visibility timeout");
+            }
+            failed = true;
+            outcome.failures.push(id);
+            continue;
+        }
+        if !process(state, record, &mut outcome.metrics).await {
+            failed = true;
+            outcome.failures.push(id);
+        }
+    }
+    outcome
 }
 
 /// True when the record is done with (sent, failed permanently, or skipped as a duplicate).

@@ -21,8 +21,8 @@ use switchboard_platform::business_token::business_token;
 use switchboard_platform::metrics::Metrics;
 use switchboard_platform::outbound_gate::{self as gate, decision_record};
 use switchboard_store::{
-    Begin, DeliveryError, IdempotencyKey, Lease, MessageRecord, PolicyDecisionRecord, SendSlot,
-    StoreError,
+    Begin, DecisionOutcome, DeliveryError, IdempotencyKey, Lease, MessageRecord,
+    PolicyDecisionRecord, SendSlot, StoreError,
 };
 use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -55,6 +55,8 @@ const SEND_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 const RECORD_ATTEMPTS: u32 = 4;
 const RECORD_BACKOFF: Duration = Duration::from_millis(150);
 
+/// The reason a cancelled campaign's message is refused with.
+pub const CAMPAIGN_CANCELLED: &str = "campaign_cancelled";
 /// What a message's record says when Meta gave no answer to its send.
 pub const UNCONFIRMED_TITLE: &str = "Delivery unconfirmed";
 /// What a message's record says when its phone number moved to another tenant before it was sent.
@@ -356,12 +358,13 @@ async fn gate_and_send(
     };
 
     // Nothing goes out for a tenant suspended pending review, whatever was queued before.
-    if let Some(suspension) = state
+    // The same read gives the gate the tenant's settings.
+    let tenant = state
         .store
-        .tenant_suspension(&job.tenant_id)
+        .get_tenant(&job.tenant_id)
         .await
-        .map_err(Refused::Store)?
-    {
+        .map_err(Refused::Store)?;
+    if let Some(suspension) = tenant.as_ref().and_then(|t| t.suspension.clone()) {
         tracing::info!("the tenant is suspended; not sent");
         return Ok(Attempt::NotSent(
             DeliveryError {
@@ -400,11 +403,31 @@ async fn gate_and_send(
         ));
     };
 
+    // A cancelled campaign's messages that have not gone yet never go.
+    if let Some(campaign_id) = message.campaign_id.as_deref() {
+        let campaign = state
+            .store
+            .get_campaign(&job.tenant_id, campaign_id)
+            .await
+            .map_err(Refused::Store)?;
+        if let Some(at) = campaign.and_then(|c| c.cancelled_at) {
+            tracing::info!("the message's campaign is cancelled; not sent");
+            return Ok(Attempt::Decided(PolicyDecisionRecord {
+                outcome: DecisionOutcome::Deny,
+                reason: Some(CAMPAIGN_CANCELLED.to_owned()),
+                detail: Some(format!("the campaign was cancelled at {at}")),
+                until: None,
+                at: state.clock.now(),
+            }));
+        }
+    }
+
     // WhatsApp policy and the customer's consent, decided on what is stored right now.
     let now = state.clock.now();
     let gated = gate::check(
         &state.store,
         &job.tenant_id,
+        tenant.as_ref(),
         &route.waba_id,
         message,
         &outbound.content,

@@ -288,10 +288,12 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         .ok_or_else(unshared)?
         .intake
         .clock = Arc::clone(&shared_clock);
-    Arc::get_mut(&mut api_state)
-        .ok_or_else(unshared)?
-        .set_clock(Arc::clone(&shared_clock));
-    Arc::get_mut(&mut inbound_state).ok_or_else(unshared)?.clock = Arc::clone(&shared_clock);
+    let api = Arc::get_mut(&mut api_state).ok_or_else(unshared)?;
+    api.set_clock(Arc::clone(&shared_clock));
+    api.metrics = Arc::new(metrics.clone());
+    let inbound = Arc::get_mut(&mut inbound_state).ok_or_else(unshared)?;
+    inbound.clock = Arc::clone(&shared_clock);
+    inbound.metrics = Arc::new(metrics.clone());
     Arc::get_mut(&mut template_sync_state)
         .ok_or_else(unshared)?
         .clock = Arc::clone(&shared_clock);

@@ -134,6 +134,19 @@ impl Metrics {
         }
     }
 
+    /// Takes in what `other` gathered (the part of a batch that ran concurrently) and leaves
+    /// it empty, so only this one is flushed. Properties already set here win.
+    pub fn absorb(&mut self, mut other: Metrics) {
+        for (name, (unit, values)) in std::mem::take(&mut other.metrics) {
+            for value in values {
+                self.add(&name, unit, value);
+            }
+        }
+        for (key, value) in std::mem::take(&mut other.properties) {
+            self.properties.entry(key).or_insert(value);
+        }
+    }
+
     pub fn count(&mut self, name: &str, value: u64) {
         // Counts per invocation stay far below 2^53: exact as f64.
         self.add(name, Unit::Count, value as f64);
@@ -278,6 +291,21 @@ mod tests {
         assert_eq!(docs[0]["SendLatency"], json!([10.0, 30.0]));
         assert_eq!(sink.total("webhook", "MessagesSent"), 5.0);
         assert_eq!(sink.total("webhook", "SendLatency"), 40.0);
+    }
+
+    #[test]
+    fn absorbed_parts_flush_once_with_the_whole() {
+        let (mut whole, sink) = collector();
+        whole.count("MessagesSent", 1);
+        let mut part = Metrics::new("webhook", Arc::new(sink.clone()));
+        part.count("MessagesSent", 2);
+        part.add("SendLatency", Unit::Milliseconds, 7.0);
+        whole.absorb(part);
+        whole.flush();
+        let docs = sink.documents();
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        assert_eq!(docs[0]["MessagesSent"], json!(3.0));
+        assert_eq!(docs[0]["SendLatency"], json!(7.0));
     }
 
     #[test]

@@ -8,10 +8,11 @@ use switchboard_domain::compliance::{
     PolicyInput, RecipientFacts, TemplateCategory, TemplateStatus, TenantFacts, WindowFacts,
 };
 use switchboard_domain::consent::{ConsentState as ConsentName, OptInSource, OptOutSource};
-use switchboard_domain::{ContactKey, ConversationId, TenantId, TenantSettings};
+use switchboard_domain::{ContactKey, ConversationId, TenantId};
 use switchboard_meta::graph::MessageContent;
 use switchboard_store::{
     DecisionOutcome, MarketingConsent, MessageRecord, PolicyDecisionRecord, Store, StoreError,
+    Tenant,
 };
 use time::OffsetDateTime;
 
@@ -22,10 +23,12 @@ pub struct GateResult {
     pub marketing: bool,
 }
 
-/// The gate on a stored message (the outbound function, right before its send).
+/// The gate on a stored message (the outbound function, right before its send), with the
+/// tenant as the caller just read it.
 pub async fn check(
     store: &Store,
     tenant: &TenantId,
+    tenant_record: Option<&Tenant>,
     waba_id: &str,
     message: &MessageRecord,
     content: &MessageContent,
@@ -36,7 +39,7 @@ pub async fn check(
         conversation_id: &message.conversation_id,
         contact: &message.contact,
     };
-    check_target(store, tenant, &target, content, now).await
+    decide_for(store, tenant, tenant_record, &target, content, now).await
 }
 
 /// Where a message goes: the number's WABA (whose templates it may use), its conversation
@@ -55,25 +58,42 @@ pub async fn check_target(
     content: &MessageContent,
     now: OffsetDateTime,
 ) -> Result<GateResult, StoreError> {
-    let waba_id = target.waba_id;
     let record = store.get_tenant(tenant).await?;
-    let settings = record
-        .as_ref()
-        .map(|t| t.settings.clone())
-        .unwrap_or_else(TenantSettings::default);
-    let suspended = record.as_ref().is_some_and(|t| t.suspension.is_some());
-    let marketing_suspended = record
-        .as_ref()
-        .is_some_and(|t| t.marketing_suspension.is_some());
-    let contact = store.get_contact(tenant, target.contact).await?;
-    let conversation = store
-        .get_conversation(tenant, target.conversation_id)
-        .await?;
+    decide_for(store, tenant, record.as_ref(), target, content, now).await
+}
 
-    let kind = match content.template() {
+async fn decide_for(
+    store: &Store,
+    tenant: &TenantId,
+    record: Option<&Tenant>,
+    target: &Target<'_>,
+    content: &MessageContent,
+    now: OffsetDateTime,
+) -> Result<GateResult, StoreError> {
+    let waba_id = target.waba_id;
+    let settings = record.map(|t| t.settings.clone()).unwrap_or_default();
+    let suspended = record.is_some_and(|t| t.suspension.is_some());
+    let marketing_suspended = record.is_some_and(|t| t.marketing_suspension.is_some());
+    // Independent reads: issued together, so the decision waits for the slowest, not the sum.
+    let template = async {
+        match content.template() {
+            None => Ok(None),
+            Some((name, language)) => store
+                .get_template(tenant, waba_id, name, language)
+                .await
+                .map(Some),
+        }
+    };
+    let (contact, conversation, template) = futures::try_join!(
+        store.get_contact(tenant, target.contact),
+        store.get_conversation(tenant, target.conversation_id),
+        template,
+    )?;
+
+    let kind = match template {
         None => MessageKind::FreeForm,
-        Some((name, language)) => {
-            match store.get_template(tenant, waba_id, name, language).await? {
+        Some(template) => {
+            match template {
                 Some(t) => MessageKind::Template {
                     // A template we hold without a category Meta names is treated as marketing:
                     // the strictest reading.

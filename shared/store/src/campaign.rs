@@ -62,6 +62,10 @@ pub struct CampaignRecord {
     pub dispatched_chunks: u32,
     #[serde(default, with = "crate::timestamp::option")]
     pub dispatched_at: Option<OffsetDateTime>,
+    /// When the campaign was cancelled: no chunk is dispatched after it, and its messages not
+    /// yet sent are refused right before their send.
+    #[serde(default, with = "crate::timestamp::option")]
+    pub cancelled_at: Option<OffsetDateTime>,
 }
 
 /// Messages of a campaign by status, read from the messages themselves.
@@ -190,6 +194,42 @@ impl Store {
             .map(from_item)
             .transpose()?
             .ok_or(StoreError::NotFound { what: "campaign" })
+    }
+
+    /// Cancels the campaign (the first cancellation's time stays) and returns it as it is
+    /// now; `None` when there is no such campaign.
+    pub async fn cancel_campaign(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<CampaignRecord>, StoreError> {
+        let pk = keys::campaign_pk(tenant, id)?;
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        let cancelled = p.name("cancelled_at");
+        u.set(format!(
+            "{cancelled} = if_not_exists({cancelled}, {})",
+            p.value("at", s(timestamp::encode(at)?))
+        ));
+        let condition = format!("attribute_exists({})", p.name(keys::PK));
+        let written = self
+            .update_if(
+                "cancel_campaign",
+                pk.clone(),
+                keys::CAMPAIGN_SK,
+                &u.build(),
+                Some(&condition),
+                &p,
+            )
+            .await?;
+        if !matches!(written, Conditional::Written) {
+            return Ok(None);
+        }
+        self.get("cancel_campaign", pk, keys::CAMPAIGN_SK)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// Records that chunk `index` is dispatched. Progress only moves forward.
