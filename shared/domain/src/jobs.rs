@@ -2,6 +2,7 @@
 //! first, the job only points at it, so a redelivered job always sees the latest state.
 
 use crate::ids::{MessageId, TenantId};
+use crate::media::MediaKind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -80,6 +81,27 @@ impl InboundJob {
         body.starts_with(Self::BODY_PREFIX)
             .then(|| serde_json::from_str(body))
     }
+}
+
+/// On the media queue: keep our own copy of an inbound message's media. Everything the fetch
+/// needs is in the job (from the webhook), so the media function never reads the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaJob {
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    /// The business number the customer wrote to: Meta's media belongs to it.
+    pub phone_number_id: String,
+    /// Meta's media id, from the webhook.
+    pub media_id: String,
+    pub kind: MediaKind,
+    pub mime_type: String,
+    /// What the webhook says the file's SHA-256 is (base64, as Meta sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    #[serde(default)]
+    pub animated: bool,
 }
 
 /// What SQS accepts in a message group id: `[a-zA-Z0-9]` and ASCII punctuation.

@@ -81,6 +81,7 @@ impl Store {
             phone_number_id: m.phone_number_id.clone(),
             contact: m.contact.clone(),
             campaign_id: None,
+            media: None,
         };
         let message = message_item(
             &record,

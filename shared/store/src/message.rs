@@ -50,6 +50,9 @@ pub struct MessageRecord {
     /// The campaign this message was sent for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
+    /// Our copy of the message's media, once the media function fetched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::MediaRecord>,
 }
 
 /// Attributes stored beside the record's own.

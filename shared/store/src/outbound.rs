@@ -79,6 +79,7 @@ impl Store {
             phone_number_id: m.phone_number_id.clone(),
             contact: m.to.clone(),
             campaign_id: campaign_id.map(str::to_owned),
+            media: None,
         };
         let mut extra = vec![(BODY_JSON, s(m.body_json.as_str()))];
         if let Some(campaign) = campaign_id {
