@@ -638,6 +638,17 @@ fn schemas() -> Value {
             },
             "phone_number_id": string(),
             "contact": schema_ref("ContactKey"),
+            "campaign_id": { "type": "string", "description": "The campaign this message was sent for." },
+            "media": object(&["state", "mime_type", "at"], json!({
+                "state": { "type": "string", "enum": ["stored", "quarantined", "unavailable"], "description": "`stored`: our checked copy is kept; `quarantined`: it failed a check (`reason`) and is never shown; `unavailable`: Meta no longer had it." },
+                "key": string(),
+                "size": { "type": "integer", "minimum": 0 },
+                "sha256": { "type": "string", "description": "Lowercase hex SHA-256 of what is stored." },
+                "mime_type": string(),
+                "filename": string(),
+                "reason": { "type": "string", "description": "Why it is not stored: `sha256_mismatch`, `too_large`, `executable`, `type_mismatch`, `unsupported_type`, `empty`, `media_gone`." },
+                "at": time(),
+            })),
         })),
         }),
         json!({
