@@ -269,7 +269,13 @@ async fn a_batch_starts_no_record_it_has_no_time_to_finish() {
     )
     .await;
     let recipients = ["15551230020", "15551230021", "15551230022"];
-    let (event, ids) = batch(&t, &recipients, "d").await;
+    let (mut event, ids) = batch(&t, &recipients, "d").await;
+    // One message group, so its records run one after another (groups run concurrently).
+    for record in &mut event.records {
+        record
+            .attributes
+            .insert("MessageGroupId".into(), "acme:wa:one-group".into());
+    }
     // Enough time for one record; the first takes 2 s of it.
     let deadline = Instant::now() + switchboard_outbound::RECORD_BUDGET + Duration::from_secs(1);
     let response =
