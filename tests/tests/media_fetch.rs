@@ -1,56 +1,50 @@
-//! The media fetch against the Meta sandbox and moto's S3 and DynamoDB: a customer's photo is
-//! kept in S3 with the SHA-256 Meta sent and recorded on its message; a corrupt download and a
-//! renamed executable are quarantined, never stored as media; deleted media is unavailable;
-//! an expired URL is asked for again, once. (The queue that will carry these jobs from the
-//! inbound function, and the function around them, are not wired yet: these tests call the
-//! fetch the way the function will.)
+//! Inbound media through the whole pipeline: a customer's media message reaches the webhook,
+//! the inbound function records it and queues its media job, the media function fetches the
+//! file from the Meta sandbox with the tenant's token and streams it into moto's S3. What
+//! matters is what lands on the message and in the bucket: the file with the SHA-256 Meta
+//! sent, a quarantined file that is never stored as media, media Meta no longer has marked
+//! unavailable, and an expired URL asked for again.
 
 use serde_json::{Value, json};
-use std::sync::Arc;
-use switchboard_domain::jobs::MediaJob;
-use switchboard_domain::media::MediaKind;
-use switchboard_domain::{MessageId, TenantId};
 use switchboard_e2e::*;
-use switchboard_media::{Fetched, MediaState, fetch, media_key, quarantine_key};
-use switchboard_meta::graph::GraphClient;
-use switchboard_platform::media_store::MediaStore;
-use switchboard_platform::token_vault::{CacheLimits, TokenVault};
-
-fn media_state(t: &TestStack) -> MediaState {
-    let config = t.config();
-    MediaState {
-        store: t.stack.store.clone(),
-        graph: GraphClient::new(reqwest::Client::new(), t.sandbox_url(), "v23.0"),
-        vault: TokenVault::new(
-            aws_sdk_kms::Client::new(&t.stack.sdk),
-            config.token_key_id.clone().expect("token key"),
-            CacheLimits::default(),
-        ),
-        media: MediaStore::new(
-            switchboard_platform::aws::s3_client(&t.stack.sdk),
-            config.data_bucket.clone(),
-            None,
-        ),
-        clock: Arc::new(switchboard_domain::SystemClock),
-    }
-}
 
 async fn add_media(t: &TestStack, body: Value) -> Value {
     t.sandbox_post("/sandbox/media", &body).await
 }
 
-fn job(message_id: &str, media: &Value, kind: MediaKind, mime: &str) -> MediaJob {
-    MediaJob {
-        tenant_id: TenantId::from("acme"),
-        message_id: MessageId::new(message_id.to_owned()),
-        phone_number_id: PHONE_NUMBER_ID.to_owned(),
-        media_id: media["id"].as_str().expect("media id").to_owned(),
-        kind,
-        mime_type: mime.to_owned(),
-        sha256: media["sha256"].as_str().map(str::to_owned),
-        filename: None,
-        animated: false,
-    }
+/// The customer sends the media; the message as the API shows it once recorded.
+async fn customer_sends(t: &TestStack, body: Value) -> Value {
+    let report = t
+        .sandbox_post("/sandbox/customer-media-messages", &body)
+        .await;
+    assert_eq!(report["webhook_status"], 200, "{report}");
+    let wamid = report["wamid"].as_str().expect("wamid").to_owned();
+    eventually("the media message to be recorded", WAIT, || async {
+        let (_, conversations) = t.api_get("/v1/conversations").await;
+        for conversation in conversations["data"].as_array().into_iter().flatten() {
+            let id = conversation["id"].as_str().unwrap_or_default();
+            if let Some(m) = t
+                .messages(id)
+                .await
+                .into_iter()
+                .find(|m| m["wamid"] == wamid)
+            {
+                return Some(m);
+            }
+        }
+        None
+    })
+    .await
+}
+
+/// The message once the media function has settled its media.
+async fn settled(t: &TestStack, message: &Value) -> Value {
+    let id = message["id"].as_str().expect("id").to_owned();
+    eventually("the message's media to be settled", WAIT, || async {
+        let m = t.message(&id).await;
+        m["media"]["state"].is_string().then_some(m)
+    })
+    .await
 }
 
 async fn object(t: &TestStack, key: &str) -> Option<Vec<u8>> {
@@ -71,66 +65,78 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_customers_photo_is_kept_in_s3_and_recorded_on_its_message() {
+async fn a_photo_and_a_voice_note_arrive_in_s3_with_the_sha256_meta_sent() {
     let t = spawn_stack().await;
     let photo = add_media(
         &t,
         json!({ "mime_type": "image/jpeg", "size": 300_000, "phone_number_id": PHONE_NUMBER_ID }),
     )
     .await;
-    let report = t
+    let voice = add_media(
+        &t,
+        json!({ "mime_type": "audio/ogg; codecs=opus", "size": 48_000, "phone_number_id": PHONE_NUMBER_ID }),
+    )
+    .await;
+    let photo_message = customer_sends(
+        &t,
+        json!({ "from": "15551230001", "type": "image", "media_id": photo["id"], "caption": "the box arrived like this" }),
+    )
+    .await;
+    assert_eq!(photo_message["message_type"], "image", "{photo_message}");
+    let voice_message = customer_sends(
+        &t,
+        json!({ "from": "15551230001", "type": "audio", "voice": true, "media_id": voice["id"] }),
+    )
+    .await;
+
+    for (message, media, size) in [
+        (&photo_message, &photo, 300_000),
+        (&voice_message, &voice, 48_000),
+    ] {
+        let stored = settled(&t, message).await;
+        let id = stored["id"].as_str().expect("id");
+        assert_eq!(stored["media"]["state"], "stored", "{stored}");
+        assert_eq!(stored["media"]["sha256"], media["sha256_hex"], "{stored}");
+        assert_eq!(stored["media"]["size"], size, "{stored}");
+        assert_eq!(stored["media"]["mime_type"], media["mime_type"], "{stored}");
+        let key = format!("media/acme/{id}");
+        let kept = object(&t, &key).await.expect("our copy in S3");
+        assert_eq!(kept.len(), size);
+        assert_eq!(
+            sha256_hex(&kept),
+            media["sha256_hex"].as_str().unwrap_or_default(),
+            "the bytes Meta holds"
+        );
+    }
+
+    // Meta delivers the webhook again: the message is recorded once, its media fetched once.
+    let redelivered = t
         .sandbox_post(
             "/sandbox/customer-media-messages",
-            &json!({ "from": "15551230001", "type": "image", "media_id": photo["id"], "caption": "the box arrived like this" }),
+            &json!({ "from": "15551230001", "type": "image", "media_id": photo["id"], "wamid": photo_message["wamid"] }),
         )
         .await;
-    assert_eq!(report["webhook_status"], 200, "{report}");
-    let conversation = t.first_conversation().await;
-    let message = eventually("the photo message to be stored", WAIT, || async {
-        t.messages(&conversation).await.into_iter().next()
+    assert_eq!(redelivered["webhook_status"], 200, "{redelivered}");
+    let photo_id = photo["id"].as_str().expect("id").to_owned();
+    eventually("the redelivery to be applied", WAIT, || async {
+        (t.stack.metrics.total("inbound", "MessagesDuplicate") >= 1.0).then_some(())
     })
     .await;
-    assert_eq!(message["message_type"], "image", "{message}");
-    let id = message["id"].as_str().expect("id").to_owned();
-
-    let state = media_state(&t);
-    let job = job(&id, &photo, MediaKind::Image, "image/jpeg");
-    let fetched = fetch(&state, &job).await.expect("fetched");
-    assert_eq!(
-        fetched,
-        Fetched::Stored {
-            key: media_key(&job),
-            size: 300_000
-        }
-    );
-    let kept = object(&t, &media_key(&job)).await.expect("our copy");
-    assert_eq!(kept.len(), 300_000);
-    assert_eq!(
-        sha256_hex(&kept),
-        photo["sha256_hex"].as_str().unwrap_or_default()
-    );
-    assert!(
-        media_key(&job).starts_with("media/acme/"),
-        "tenant-first key"
-    );
-
-    let stored = t.message(&id).await;
-    assert_eq!(stored["media"]["state"], "stored", "{stored}");
-    assert_eq!(stored["media"]["sha256"], photo["sha256_hex"], "{stored}");
-    assert_eq!(stored["media"]["size"], 300_000, "{stored}");
-
-    // A redelivered job fetches again but never replaces what is stored.
-    assert!(matches!(
-        fetch(&state, &job).await.expect("fetched"),
-        Fetched::Stored { .. }
-    ));
-    assert_eq!(t.message(&id).await["media"]["state"], "stored");
+    eventually(
+        "the duplicate's media job to find nothing to do",
+        WAIT,
+        || async { (t.stack.metrics.total("media", "MediaSkipped") >= 1.0).then_some(()) },
+    )
+    .await;
+    let requests = t.sandbox_get("/sandbox/media-requests").await;
+    assert_eq!(requests["downloads"][&photo_id], 1, "{requests}");
+    assert_eq!(t.stack.metrics.total("media", "MediaStored"), 2.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavailable() {
     let t = spawn_stack().await;
-    let state = media_state(&t);
+    let from = "15551230002";
 
     // The download is not what Meta's SHA-256 says.
     let corrupt = add_media(
@@ -138,17 +144,25 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
         json!({ "mime_type": "image/png", "size": 20_000, "corrupt": true }),
     )
     .await;
-    let corrupt_job = job("msg_corrupt", &corrupt, MediaKind::Image, "image/png");
-    assert_eq!(
-        fetch(&state, &corrupt_job).await.expect("fetched"),
-        Fetched::Quarantined {
-            reason: "sha256_mismatch"
-        }
-    );
-    assert!(object(&t, &media_key(&corrupt_job)).await.is_none());
+    let corrupt_message = customer_sends(
+        &t,
+        json!({ "from": from, "type": "image", "media_id": corrupt["id"] }),
+    )
+    .await;
+    let corrupt_message = settled(&t, &corrupt_message).await;
+    assert_eq!(corrupt_message["media"]["state"], "quarantined");
+    assert_eq!(corrupt_message["media"]["reason"], "sha256_mismatch");
+    let id = corrupt_message["id"].as_str().expect("id");
+    assert!(object(&t, &format!("media/acme/{id}")).await.is_none());
     assert!(
-        object(&t, &quarantine_key(&corrupt_job)).await.is_some(),
+        object(&t, &format!("quarantine/media/acme/{id}"))
+            .await
+            .is_some(),
         "kept in quarantine"
+    );
+    assert!(
+        corrupt_message["media"].get("key").is_none(),
+        "a quarantined file's key is never shown: {corrupt_message}"
     );
 
     // A Windows executable sent as a PDF.
@@ -160,43 +174,77 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
                 "content_base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &exe) }),
     )
     .await;
-    let renamed_job = job("msg_exe", &renamed, MediaKind::Document, "application/pdf");
-    assert_eq!(
-        fetch(&state, &renamed_job).await.expect("fetched"),
-        Fetched::Quarantined {
-            reason: "executable"
-        }
-    );
-    assert!(object(&t, &media_key(&renamed_job)).await.is_none());
+    let renamed_message = customer_sends(
+        &t,
+        json!({ "from": from, "type": "document", "media_id": renamed["id"] }),
+    )
+    .await;
+    let renamed_message = settled(&t, &renamed_message).await;
+    assert_eq!(renamed_message["media"]["state"], "quarantined");
+    assert_eq!(renamed_message["media"]["reason"], "executable");
+    assert_eq!(renamed_message["media"]["filename"], "invoice.pdf");
 
     // Larger than Meta allows a sticker: refused without keeping it.
     let sticker = add_media(&t, json!({ "mime_type": "image/webp", "size": 200_000 })).await;
-    let sticker_job = job("msg_sticker", &sticker, MediaKind::Sticker, "image/webp");
-    assert_eq!(
-        fetch(&state, &sticker_job).await.expect("fetched"),
-        Fetched::Quarantined {
-            reason: "too_large"
-        }
-    );
+    let sticker_message = customer_sends(
+        &t,
+        json!({ "from": from, "type": "sticker", "media_id": sticker["id"] }),
+    )
+    .await;
+    let sticker_message = settled(&t, &sticker_message).await;
+    assert_eq!(sticker_message["media"]["state"], "quarantined");
+    assert_eq!(sticker_message["media"]["reason"], "too_large");
 
-    // Meta deleted it: unavailable, not retried.
+    // Meta deleted it: unavailable, and not retried.
     let deleted = add_media(&t, json!({ "mime_type": "image/jpeg", "size": 1_000 })).await;
     let deleted_id = deleted["id"].as_str().expect("id").to_owned();
     t.sandbox_post(&format!("/sandbox/media/{deleted_id}/delete"), &json!({}))
         .await;
-    let deleted_job = job("msg_deleted", &deleted, MediaKind::Image, "image/jpeg");
-    assert_eq!(
-        fetch(&state, &deleted_job).await.expect("fetched"),
-        Fetched::Unavailable
-    );
+    let deleted_message = customer_sends(
+        &t,
+        json!({ "from": from, "type": "image", "media_id": deleted["id"] }),
+    )
+    .await;
+    let deleted_message = settled(&t, &deleted_message).await;
+    assert_eq!(deleted_message["media"]["state"], "unavailable");
+    assert_eq!(deleted_message["media"]["reason"], "media_gone");
 
-    // Every URL expires at once: asked for again once, then left for the next delivery.
+    // The first URL has expired by the time it is used: the media is asked for again, and kept.
+    let late = add_media(&t, json!({ "mime_type": "image/jpeg", "size": 1_000 })).await;
+    let late_id = late["id"].as_str().expect("id").to_owned();
+    t.sandbox_put("/sandbox/media-settings", &json!({ "expire_next_urls": 1 }))
+        .await;
+    let late_message = customer_sends(
+        &t,
+        json!({ "from": from, "type": "image", "media_id": late["id"] }),
+    )
+    .await;
+    let late_message = settled(&t, &late_message).await;
+    assert_eq!(late_message["media"]["state"], "stored", "{late_message}");
+    let requests = t.sandbox_get("/sandbox/media-requests").await;
+    assert_eq!(requests["url_requests"][&late_id], 2, "{requests}");
+
+    // Every URL expires at once: asked for again once, then handed back to the queue.
     t.sandbox_put("/sandbox/media-settings", &json!({ "url_ttl_ms": 0 }))
         .await;
     let fleeting = add_media(&t, json!({ "mime_type": "image/jpeg", "size": 1_000 })).await;
     let fleeting_id = fleeting["id"].as_str().expect("id").to_owned();
-    let fleeting_job = job("msg_fleeting", &fleeting, MediaKind::Image, "image/jpeg");
-    assert!(fetch(&state, &fleeting_job).await.is_err(), "retryable");
+    let fleeting_message = customer_sends(
+        &t,
+        json!({ "from": from, "type": "image", "media_id": fleeting["id"] }),
+    )
+    .await;
+    eventually("the job to be handed back", WAIT, || async {
+        (t.stack.metrics.total("media", "RecordsFailed") >= 1.0).then_some(())
+    })
+    .await;
     let requests = t.sandbox_get("/sandbox/media-requests").await;
     assert_eq!(requests["url_requests"][&fleeting_id], 2, "{requests}");
+    let id = fleeting_message["id"].as_str().expect("id");
+    assert!(
+        t.message(id).await["media"].is_null(),
+        "nothing settled yet"
+    );
+    assert_eq!(t.stack.metrics.total("media", "MediaQuarantined"), 3.0);
+    assert_eq!(t.stack.metrics.total("media", "MediaUnavailable"), 1.0);
 }

@@ -179,7 +179,7 @@ pub(crate) async fn messages(
         )
         .await?;
     Ok(Json(PageBody {
-        data: page.items,
+        data: page.items.into_iter().map(crate::messages::shown).collect(),
         next_cursor: page.next_cursor,
     }))
 }

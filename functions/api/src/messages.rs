@@ -466,8 +466,17 @@ pub(crate) async fn get_one(
         .store
         .get_message(&caller.tenant, &MessageId::new(id))
         .await?
-        .map(Json)
+        .map(|m| Json(shown(m)))
         .ok_or_else(|| Problem::not_found("message"))
+}
+
+/// A message as callers see it: where its media lies in S3 stays internal (a stored file is
+/// reached through `GET /v1/messages/{id}/media`, a quarantined one not at all).
+pub(crate) fn shown(mut message: MessageRecord) -> MessageRecord {
+    if let Some(media) = &mut message.media {
+        media.key = None;
+    }
+    message
 }
 
 #[cfg(test)]

@@ -641,7 +641,6 @@ fn schemas() -> Value {
             "campaign_id": { "type": "string", "description": "The campaign this message was sent for." },
             "media": object(&["state", "mime_type", "at"], json!({
                 "state": { "type": "string", "enum": ["stored", "quarantined", "unavailable"], "description": "`stored`: our checked copy is kept; `quarantined`: it failed a check (`reason`) and is never shown; `unavailable`: Meta no longer had it." },
-                "key": string(),
                 "size": { "type": "integer", "minimum": 0 },
                 "sha256": { "type": "string", "description": "Lowercase hex SHA-256 of what is stored." },
                 "mime_type": string(),

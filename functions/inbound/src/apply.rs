@@ -28,6 +28,9 @@ pub enum ApplyError {
     Store(#[from] StoreError),
     #[error("could not encode event: {0}")]
     Encode(#[from] serde_json::Error),
+    /// A follow-up job (the media fetch) could not be queued: the event is retried.
+    #[error("could not queue: {0}")]
+    Queue(String),
 }
 
 impl ApplyError {
@@ -35,6 +38,7 @@ impl ApplyError {
         match self {
             ApplyError::Store(e) => e.is_retryable(),
             ApplyError::Encode(_) => false,
+            ApplyError::Queue(_) => true,
         }
     }
 }
@@ -159,6 +163,10 @@ async fn record_message(
         )
         .await?;
     let duplicate = matches!(recorded, Recorded::Duplicate { .. });
+    let (Recorded::New { message_id, .. } | Recorded::Duplicate { message_id, .. }) = &recorded;
+    if let Some(job) = crate::media::media_job(tenant, pnid, message_id, message) {
+        crate::media::queue_fetch(state, &job).await?;
+    }
     // Also for a duplicate: a delivery that stored the message may have died before this.
     crate::consent::apply_keyword(state, tenant, pnid, &sender, message, sent_at).await?;
     tracing::info!(wamid = %message.id, duplicate, "inbound message recorded");

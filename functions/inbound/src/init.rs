@@ -14,6 +14,10 @@ pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<InboundState> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let outbound = Queue::new(sqs.clone(), &config.outbound_queue_url);
     let mut state = InboundState::new(store, events, outbound, Arc::new(SystemClock));
-    state.jobs = Some(Queue::new(sqs, &config.inbound_queue_url));
+    state.jobs = Some(Queue::new(sqs.clone(), &config.inbound_queue_url));
+    state.media = config
+        .media_queue_url
+        .as_deref()
+        .map(|url| Queue::new(sqs, url));
     Arc::new(state)
 }

@@ -8,6 +8,7 @@ mod apply;
 pub mod campaigns;
 mod consent;
 mod init;
+mod media;
 mod replay;
 mod routing;
 mod templates;
@@ -39,6 +40,8 @@ pub struct InboundState {
     /// This function's own queue, for jobs that schedule their next step (campaign chunks);
     /// `None` where no such job runs.
     pub jobs: Option<Queue>,
+    /// The media function's queue: one job per media message; `None` where media is not kept.
+    pub media: Option<Queue>,
     pub clock: Arc<dyn Clock>,
     /// Where each batch's EMF metrics go: stdout in Lambda.
     pub metrics: Arc<dyn MetricsSink>,
@@ -64,6 +67,7 @@ impl InboundState {
             events,
             outbound,
             jobs: None,
+            media: None,
             clock,
             metrics: switchboard_platform::metrics::stdout_sink(),
         }

@@ -8,6 +8,15 @@
 //! `quarantine/` and is flagged on the message, never shown; media Meta no longer has is
 //! marked unavailable and not retried. An expired URL is asked for again, once.
 
+mod batch;
+mod init;
+
+pub use batch::{
+    MEDIA_BYTES, MEDIA_QUARANTINED, MEDIA_SKIPPED, MEDIA_STORED, MEDIA_UNAVAILABLE,
+    METRICS_SERVICE, RECORDS_FAILED, handle_batch,
+};
+pub use init::{InitError, init};
+
 use base64::Engine;
 use std::sync::Arc;
 use switchboard_domain::jobs::MediaJob;
@@ -18,6 +27,7 @@ use switchboard_meta::graph::{
 };
 use switchboard_platform::business_token::business_token;
 use switchboard_platform::media_store::{MediaStore, MediaStoreError, StoredObject};
+use switchboard_platform::metrics::MetricsSink;
 use switchboard_platform::token_vault::TokenVault;
 use switchboard_store::{MediaRecord, MediaState as StoredState, Store, StoreError};
 
@@ -32,6 +42,8 @@ pub struct MediaState {
     pub vault: TokenVault,
     pub media: MediaStore,
     pub clock: Arc<dyn Clock>,
+    /// Where each batch's EMF metrics go: stdout in Lambda.
+    pub metrics: Arc<dyn MetricsSink>,
 }
 
 /// What became of a job.
@@ -46,7 +58,8 @@ pub enum Fetched {
     },
     /// Meta no longer has the file.
     Unavailable,
-    /// Nothing to do: the message is gone, or no longer belongs to a number of this tenant.
+    /// Nothing to do: the message is gone, already holds its media's outcome (a redelivered
+    /// job), or its number no longer belongs to the tenant.
     Skipped,
 }
 
@@ -71,6 +84,19 @@ pub fn quarantine_key(job: &MediaJob) -> String {
 }
 
 pub async fn fetch(state: &MediaState, job: &MediaJob) -> Result<Fetched, FetchError> {
+    // A job is queued again for a message recorded twice; its first outcome stands.
+    match state
+        .store
+        .get_message(&job.tenant_id, &job.message_id)
+        .await?
+    {
+        None => {
+            tracing::info!("the message is gone; media not fetched");
+            return Ok(Fetched::Skipped);
+        }
+        Some(message) if message.media.is_some() => return Ok(Fetched::Skipped),
+        Some(_) => {}
+    }
     let phone = PhoneNumberId::new(job.phone_number_id.clone());
     let Some(route) = state
         .store

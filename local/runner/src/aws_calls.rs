@@ -384,14 +384,23 @@ fn s3_call(request: &HttpRequest, call: &mut AwsCall) {
             .split('&')
             .any(|p| p == q || p.starts_with(&format!("{q}=")))
     };
+    let copy_source = request
+        .headers()
+        .get("x-amz-copy-source")
+        .map(|source| percent_decode(source.trim_start_matches('/')));
     let operation = match (request.method(), key.is_empty()) {
         ("GET", true) if has("list-type") => "ListObjectsV2",
         ("GET", true) => "ListObjects",
         ("POST", true) if has("delete") => "DeleteObjects",
-        ("PUT", false) if request.headers().get("x-amz-copy-source").is_some() => "CopyObject",
+        ("POST", false) if has("uploads") => "CreateMultipartUpload",
+        ("POST", false) if has("uploadId") => "CompleteMultipartUpload",
+        ("PUT", false) if copy_source.is_some() && has("uploadId") => "UploadPartCopy",
+        ("PUT", false) if copy_source.is_some() => "CopyObject",
+        ("PUT", false) if has("uploadId") => "UploadPart",
         ("PUT", false) => "PutObject",
         ("GET", false) => "GetObject",
         ("HEAD", false) => "HeadObject",
+        ("DELETE", false) if has("uploadId") => "AbortMultipartUpload",
         ("DELETE", false) => "DeleteObject",
         (method, _) => {
             call.operation = format!("Bucket{method}");
@@ -401,11 +410,14 @@ fn s3_call(request: &HttpRequest, call: &mut AwsCall) {
         }
     };
     call.operation = operation.to_owned();
-    // IAM authorizes listings as s3:ListBucket, HEAD as s3:GetObject, batch deletes per object.
+    // IAM authorizes listings as s3:ListBucket, HEAD as s3:GetObject, batch deletes per
+    // object, and every step of a multipart upload as s3:PutObject.
     let action = match operation {
         "ListObjectsV2" | "ListObjects" => "ListBucket",
         "HeadObject" => "GetObject",
         "DeleteObjects" => "DeleteObject",
+        "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => "PutObject",
+        "CopyObject" | "UploadPartCopy" => "PutObject",
         other => other,
     };
     call.action = format!("s3:{action}");
@@ -418,6 +430,25 @@ fn s3_call(request: &HttpRequest, call: &mut AwsCall) {
     } else {
         call.resources
             .push(format!("{bucket}/{}", percent_decode(key)));
+    }
+    // A copy writes its target and reads its source (`bucket/key`, possibly `?versionId=`).
+    if let Some(source) = copy_source {
+        let source = source.split_once('?').map_or(source.as_str(), |(s, _)| s);
+        call.needs = call
+            .resources
+            .iter()
+            .map(|r| Need {
+                action: call.action.clone(),
+                resource: r.clone(),
+                partition_keys: Vec::new(),
+            })
+            .chain(std::iter::once(Need {
+                action: "s3:GetObject".into(),
+                resource: source.to_owned(),
+                partition_keys: Vec::new(),
+            }))
+            .collect();
+        call.resources.push(source.to_owned());
     }
 }
 
@@ -521,6 +552,62 @@ mod tests {
         let call = describe("WebhookFunction", &put, "");
         assert_eq!(call.action, "s3:PutObject");
         assert_eq!(call.resources, vec!["b/quarantine/2026/x.json"]);
+    }
+
+    #[test]
+    fn multipart_uploads_and_copies_are_authorized_as_iam_names_them() {
+        let base = "http://127.0.0.1:4566/b/media/acme/msg_1";
+        let named = |method: &str, query: &str| {
+            let req = request(method, &format!("{base}{query}"), None, "");
+            let call = describe("MediaFunction", &req, "");
+            (call.operation, call.action)
+        };
+        let put = "s3:PutObject".to_owned();
+        assert_eq!(
+            named("POST", "?uploads"),
+            ("CreateMultipartUpload".into(), put.clone())
+        );
+        assert_eq!(
+            named("PUT", "?partNumber=2&uploadId=u1"),
+            ("UploadPart".into(), put.clone())
+        );
+        assert_eq!(
+            named("POST", "?uploadId=u1"),
+            ("CompleteMultipartUpload".into(), put.clone())
+        );
+        assert_eq!(
+            named("DELETE", "?uploadId=u1"),
+            (
+                "AbortMultipartUpload".into(),
+                "s3:AbortMultipartUpload".into()
+            )
+        );
+        assert_eq!(
+            named("DELETE", ""),
+            ("DeleteObject".into(), "s3:DeleteObject".into())
+        );
+
+        let copy = http::Request::builder()
+            .method("PUT")
+            .uri("http://127.0.0.1:4566/b/quarantine/media/acme/msg_1")
+            .header("x-amz-copy-source", "b/media/acme/msg%5F1")
+            .body(SdkBody::from(""))
+            .expect("request builds");
+        let copy = HttpRequest::try_from(copy).expect("smithy request");
+        let call = describe("MediaFunction", &copy, "");
+        assert_eq!(call.operation, "CopyObject");
+        let needs: Vec<(&str, &str)> = call
+            .needs
+            .iter()
+            .map(|n| (n.action.as_str(), n.resource.as_str()))
+            .collect();
+        assert_eq!(
+            needs,
+            vec![
+                ("s3:PutObject", "b/quarantine/media/acme/msg_1"),
+                ("s3:GetObject", "b/media/acme/msg_1"),
+            ]
+        );
     }
 
     #[test]

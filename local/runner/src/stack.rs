@@ -42,7 +42,9 @@ pub struct RunningStack {
     /// The template sync's state: EventBridge runs it hourly; tests invoke its handler
     /// (`switchboard_template_sync::handle`) when they need a run.
     pub template_sync: Arc<switchboard_template_sync::TemplateSyncState>,
-    /// The EMF documents the webhook and outbound functions flushed (in Lambda: stdout lines).
+    /// The media function's state, for tests that run a fetch themselves.
+    pub media: Arc<switchboard_media::MediaState>,
+    /// The EMF documents the functions flushed (in Lambda: stdout lines).
     pub metrics: InMemorySink,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -190,6 +192,7 @@ pub async fn operations_for(
 pub const OUTBOUND_POLLERS: usize = 1;
 const OPERATIONS_BINARY: &str = "operations";
 const TEMPLATE_SYNC_BINARY: &str = "template-sync";
+const MEDIA_BINARY: &str = "media";
 
 pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<RunningStack> {
     let http_listener = TcpListener::bind(&settings.http_addr)
@@ -235,6 +238,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
     let outbound_id = function_named(&provisioned, "outbound")?;
     let operations_id = function_named(&provisioned, OPERATIONS_BINARY)?;
     let template_sync_id = function_named(&provisioned, TEMPLATE_SYNC_BINARY)?;
+    let media_id = function_named(&provisioned, MEDIA_BINARY)?;
 
     let api_config = function_config(&provisioned, api_id)?;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), &api_config.table_name);
@@ -278,6 +282,8 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         &function_config(&provisioned, template_sync_id)?,
         &sdk_of(template_sync_id),
     )?;
+    let mut media_state =
+        switchboard_media::init(&function_config(&provisioned, media_id)?, &sdk_of(media_id))?;
     // Freshly built, so each state is still ours alone.
     let unshared = || anyhow::anyhow!("function state shared before start");
     let metrics = InMemorySink::default();
@@ -297,6 +303,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
     Arc::get_mut(&mut template_sync_state)
         .ok_or_else(unshared)?
         .clock = Arc::clone(&shared_clock);
+    let media = Arc::get_mut(&mut media_state).ok_or_else(unshared)?;
+    media.clock = Arc::clone(&shared_clock);
+    media.metrics = Arc::new(metrics.clone());
     let outbound = Arc::get_mut(&mut outbound_state).ok_or_else(unshared)?;
     outbound.clock = Arc::clone(&shared_clock);
     outbound.metrics = Arc::new(metrics.clone());
@@ -334,6 +343,12 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
                 Box::pin(async move {
                     switchboard_outbound::handle_batch(&state, event, deadline).await
                 })
+            })
+        } else if binding.function == media_id {
+            let state = Arc::clone(&media_state);
+            Arc::new(move |event| {
+                let state = Arc::clone(&state);
+                Box::pin(async move { switchboard_media::handle_batch(&state, event).await })
             })
         } else {
             anyhow::bail!("no local handler for the SQS consumer {}", binding.function);
@@ -398,6 +413,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
         outbound: outbound_state,
         operations: operations_state,
         template_sync: template_sync_state,
+        media: media_state,
         metrics,
         tasks,
     })

@@ -28,7 +28,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 /// Body limit of the upload route: Meta's largest (100 MB documents) plus room for the form.
@@ -172,8 +171,25 @@ pub async fn download(
         Err(_) => return StatusCode::NOT_FOUND.into_response(),
     }
     state.media().count_download(&entry.id);
-    let chunks = entry.served_chunks().map(Ok::<_, Infallible>);
-    let mut response = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+    let interrupted = state.media().take_interrupted_download();
+    let half = entry.served_size() / 2;
+    let mut served = 0u64;
+    let chunks = entry.served_chunks().map_while(move |chunk| {
+        if interrupted && served >= half {
+            return None;
+        }
+        served += chunk.len() as u64;
+        Some(Ok::<_, std::io::Error>(chunk))
+    });
+    // Past half the file an interrupted download ends in an error: the connection drops.
+    let tail = interrupted.then(|| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "download interrupted",
+        ))
+    });
+    let body = futures::stream::iter(chunks.chain(tail));
+    let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
@@ -439,23 +455,45 @@ pub async fn media_requests(State(state): State<SandboxState>) -> Json<Value> {
     Json(json!(state.media_requests()))
 }
 
+/// Either member may be left out; what is left out stays as it was.
 #[derive(Debug, Deserialize)]
 pub struct MediaSettings {
-    pub url_ttl_ms: u64,
+    /// Lifetime of URLs issued from now on.
+    #[serde(default)]
+    pub url_ttl_ms: Option<u64>,
+    /// How many of the next URLs are issued already expired.
+    #[serde(default)]
+    pub expire_next_urls: Option<u32>,
+    /// How many of the next downloads break off halfway.
+    #[serde(default)]
+    pub interrupt_next_downloads: Option<u32>,
 }
 
 /// `GET /sandbox/media-settings`.
 pub async fn media_settings(State(state): State<SandboxState>) -> Json<Value> {
     let ttl = u64::try_from(state.media_url_ttl().as_millis()).unwrap_or(u64::MAX);
-    Json(json!({ "url_ttl_ms": ttl }))
+    let media = state.media();
+    Json(json!({
+        "url_ttl_ms": ttl,
+        "expire_next_urls": media.expire_next_urls(),
+        "interrupt_next_downloads": media.interrupt_next_downloads(),
+    }))
 }
 
-/// `PUT /sandbox/media-settings` with `{"url_ttl_ms": N}`: lifetime of URLs issued from now on.
+/// `PUT /sandbox/media-settings` with `{"url_ttl_ms": N, "expire_next_urls": K}`.
 pub async fn set_media_settings(
     State(state): State<SandboxState>,
     Json(settings): Json<MediaSettings>,
 ) -> StatusCode {
-    state.set_media_url_ttl(Duration::from_millis(settings.url_ttl_ms));
+    if let Some(ttl) = settings.url_ttl_ms {
+        state.set_media_url_ttl(Duration::from_millis(ttl));
+    }
+    if let Some(count) = settings.expire_next_urls {
+        state.set_media_expire_next_urls(count);
+    }
+    if let Some(count) = settings.interrupt_next_downloads {
+        state.media().set_interrupt_next_downloads(count);
+    }
     StatusCode::NO_CONTENT
 }
 
@@ -849,12 +887,61 @@ pub(crate) mod tests {
                 .unwrap(),
         )
         .await;
-        assert_eq!(shown, json!({"url_ttl_ms": 50}));
+        assert_eq!(
+            shown,
+            json!({"url_ttl_ms": 50, "expire_next_urls": 0, "interrupt_next_downloads": 0})
+        );
         let added = add(base, json!({"mime_type": "audio/ogg", "size": 10})).await;
         let (_, found) = media_url(base, added["id"].as_str().unwrap(), Some(TOKEN), "").await;
         tokio::time::sleep(std::time::Duration::from_millis(120)).await;
         let (status, _, _) = download(found["url"].as_str().unwrap(), Some(TOKEN)).await;
         assert_eq!(status, 404);
+
+        // The next URL only is born expired; the one after lives its lifetime again.
+        let settings = http()
+            .put(format!("{base}/sandbox/media-settings"))
+            .json(&json!({"url_ttl_ms": 60_000, "expire_next_urls": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(settings.status(), 204);
+        let id = added["id"].as_str().unwrap();
+        let (_, first) = media_url(base, id, Some(TOKEN), "").await;
+        let (status, _, _) = download(first["url"].as_str().unwrap(), Some(TOKEN)).await;
+        assert_eq!(status, 404, "born expired");
+        let (_, second) = media_url(base, id, Some(TOKEN), "").await;
+        let (status, _, _) = download(second["url"].as_str().unwrap(), Some(TOKEN)).await;
+        assert_eq!(status, 200);
+
+        // The next download breaks off halfway; the one after is whole.
+        let big = add(base, json!({"mime_type": "video/mp4", "size": 1_000_000})).await;
+        let big = big["id"].as_str().unwrap();
+        http()
+            .put(format!("{base}/sandbox/media-settings"))
+            .json(&json!({"interrupt_next_downloads": 1}))
+            .send()
+            .await
+            .unwrap();
+        let (_, found) = media_url(base, big, Some(TOKEN), "").await;
+        let mut response = http()
+            .get(found["url"].as_str().unwrap())
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let mut received = 0;
+        let broken = loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => received += chunk.len(),
+                Ok(None) => break false,
+                Err(_) => break true,
+            }
+        };
+        assert!(broken, "the body ends in an error");
+        assert!(received < 1_000_000, "{received}");
+        let (_, found) = media_url(base, big, Some(TOKEN), "").await;
+        let (status, _, bytes) = download(found["url"].as_str().unwrap(), Some(TOKEN)).await;
+        assert_eq!((status, bytes.len()), (200, 1_000_000));
 
         for bad in [
             json!({"mime_type": "image/png"}),

@@ -468,6 +468,11 @@ pub struct MediaLibrary {
     issued_ids: HashSet<String>,
     urls: HashMap<String, UrlGrant>,
     url_ttl: Duration,
+    /// How many of the next URLs are issued already expired, as when the business's download
+    /// comes after the URL's few minutes.
+    expire_next_urls: u32,
+    /// How many of the next downloads break off halfway, as a dropped connection does.
+    interrupt_next_downloads: u32,
     requests: MediaRequests,
 }
 
@@ -479,6 +484,8 @@ impl Default for MediaLibrary {
             issued_ids: HashSet::new(),
             urls: HashMap::new(),
             url_ttl: DEFAULT_MEDIA_URL_TTL,
+            expire_next_urls: 0,
+            interrupt_next_downloads: 0,
             requests: MediaRequests::default(),
         }
     }
@@ -542,6 +549,29 @@ impl MediaLibrary {
         self.url_ttl = ttl;
     }
 
+    pub fn expire_next_urls(&self) -> u32 {
+        self.expire_next_urls
+    }
+
+    pub fn set_expire_next_urls(&mut self, count: u32) {
+        self.expire_next_urls = count;
+    }
+
+    pub fn interrupt_next_downloads(&self) -> u32 {
+        self.interrupt_next_downloads
+    }
+
+    pub fn set_interrupt_next_downloads(&mut self, count: u32) {
+        self.interrupt_next_downloads = count;
+    }
+
+    /// Whether the download starting now is one to break off (and counts it as such).
+    pub fn take_interrupted_download(&mut self) -> bool {
+        let interrupt = self.interrupt_next_downloads > 0;
+        self.interrupt_next_downloads = self.interrupt_next_downloads.saturating_sub(1);
+        interrupt
+    }
+
     /// Issues a download token for live media and counts the look-up.
     pub fn issue_url(&mut self, media_id: &str, now: Instant) -> Option<String> {
         if self.entries.get(media_id).is_none_or(|e| e.deleted) {
@@ -549,11 +579,17 @@ impl MediaLibrary {
         }
         self.urls.retain(|_, grant| grant.expires_at > now);
         let token = hex::encode(rand::random::<[u8; 24]>());
+        let expires_at = if self.expire_next_urls > 0 {
+            self.expire_next_urls -= 1;
+            now
+        } else {
+            now + self.url_ttl
+        };
         self.urls.insert(
             token.clone(),
             UrlGrant {
                 media_id: media_id.to_owned(),
-                expires_at: now + self.url_ttl,
+                expires_at,
             },
         );
         *self
@@ -689,6 +725,14 @@ impl SandboxState {
 
     pub fn media_url_ttl(&self) -> Duration {
         self.media().url_ttl()
+    }
+
+    pub fn set_media_expire_next_urls(&self, count: u32) {
+        self.media().set_expire_next_urls(count);
+    }
+
+    pub fn media_expire_next_urls(&self) -> u32 {
+        self.media().expire_next_urls()
     }
 }
 

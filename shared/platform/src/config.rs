@@ -38,6 +38,12 @@ pub struct Config {
     pub graph_api_base_url: String,
     pub graph_api_version: String,
     pub outbound_retry_base: Duration,
+    /// The queue of media jobs (`MEDIA_QUEUE_URL`): the inbound function queues one per
+    /// media message; without it no media is fetched.
+    pub media_queue_url: Option<String>,
+    /// The KMS key media objects are encrypted with (`MEDIA_KEY_ID`); S3's own `aws/s3` key
+    /// when unset.
+    pub media_key_id: Option<String>,
 }
 
 impl Config {
@@ -91,6 +97,8 @@ impl Config {
                 .to_owned(),
             graph_api_version: get("GRAPH_API_VERSION").unwrap_or_else(|| "v23.0".into()),
             outbound_retry_base: retry_base,
+            media_queue_url: get("MEDIA_QUEUE_URL").filter(|v| !v.trim().is_empty()),
+            media_key_id: get("MEDIA_KEY_ID").filter(|v| !v.trim().is_empty()),
         })
     }
 }

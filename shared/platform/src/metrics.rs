@@ -26,6 +26,8 @@ pub enum Unit {
     Count,
     /// Each value kept (a latency distribution), up to [`MAX_VALUES_PER_METRIC`] per document.
     Milliseconds,
+    /// Each value kept, like milliseconds (a size distribution).
+    Bytes,
 }
 
 impl Unit {
@@ -33,6 +35,7 @@ impl Unit {
         match self {
             Unit::Count => "Count",
             Unit::Milliseconds => "Milliseconds",
+            Unit::Bytes => "Bytes",
         }
     }
 }
