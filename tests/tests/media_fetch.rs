@@ -5,8 +5,11 @@
 //! sent, a quarantined file that is never stored as media, media Meta no longer has marked
 //! unavailable, and an expired URL asked for again.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use switchboard_e2e::*;
+
+const GLOBEX_KEY: &str = "sk_test_e2e_globex_media_0123456789";
 
 async fn add_media(t: &TestStack, body: Value) -> Value {
     t.sandbox_post("/sandbox/media", &body).await
@@ -131,6 +134,89 @@ async fn a_photo_and_a_voice_note_arrive_in_s3_with_the_sha256_meta_sent() {
     let requests = t.sandbox_get("/sandbox/media-requests").await;
     assert_eq!(requests["downloads"][&photo_id], 1, "{requests}");
     assert_eq!(t.stack.metrics.total("media", "MediaStored"), 2.0);
+
+    media_links_open_the_file_for_its_tenant_only(&t, &photo_message, &photo).await;
+}
+
+/// `GET /v1/messages/{id}/media`: a link for the tenant's agent that opens the file, audited;
+/// nothing for another tenant or for a message without media.
+async fn media_links_open_the_file_for_its_tenant_only(
+    t: &TestStack,
+    message: &Value,
+    photo: &Value,
+) {
+    let id = message["id"].as_str().expect("id");
+    let admin = t.access_token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let agent_email = "agent.media@acme.example";
+    let agent_password = "agent-media-password";
+    t.add_person(&admin, agent_email, "agent", agent_password)
+        .await;
+    let agent = t.access_token(agent_email, agent_password).await;
+
+    let path = format!("/v1/messages/{id}/media");
+    let (status, _, link) = t.call(Method::GET, &path, Auth::Bearer(&agent), None).await;
+    assert_eq!(status, 200, "{link}");
+    assert_eq!(link["mime_type"], "image/jpeg");
+    assert_eq!(link["size"], 300_000);
+    assert_eq!(link["sha256"], photo["sha256_hex"]);
+    let expires_at = time::OffsetDateTime::parse(
+        link["expires_at"].as_str().expect("expires_at"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("a time");
+    let lifetime = expires_at - time::OffsetDateTime::now_utc();
+    assert!(lifetime <= time::Duration::seconds(300), "{lifetime}");
+    let url = link["url"].as_str().expect("url");
+    let file = reqwest::get(url).await.expect("the link answers");
+    assert_eq!(file.status(), 200);
+    // S3 authorizes a presigned request as the role that signed it.
+    t.stack
+        .aws_calls
+        .record_presigned("ApiFunction", "GET", url);
+    let bytes = file.bytes().await.expect("the file");
+    assert_eq!(
+        sha256_hex(&bytes),
+        photo["sha256_hex"].as_str().unwrap_or_default()
+    );
+
+    // `redirect=true` answers 302 to a link.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let answer = no_redirects
+        .get(format!("{}{path}?redirect=true", t.base()))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .expect("api reachable");
+    assert_eq!(answer.status(), 302);
+    let location = answer.headers()["location"].to_str().expect("location");
+    assert!(location.contains("X-Amz-Signature"), "a presigned link");
+
+    // Each link handed out is on the audit log, with who asked.
+    let (status, _, audit) = t
+        .call(Method::GET, "/v1/audit", Auth::Bearer(&admin), None)
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    let issued: Vec<&Value> = audit["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "media.link_issued" && e["target"] == id)
+        .collect();
+    assert_eq!(issued.len(), 2, "{audit}");
+
+    // Another tenant finds neither the message nor its media.
+    switchboard_dev::seed::seed_tenant(&t.stack.store, "globex", "Globex", GLOBEX_KEY)
+        .await
+        .expect("second tenant seeded");
+    let (status, _, answer) = t
+        .call(Method::GET, &path, Auth::Bearer(GLOBEX_KEY), None)
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["type"], "/problems/not-found");
+    assert!(!answer.to_string().contains("X-Amz"), "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -163,6 +249,22 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
     assert!(
         corrupt_message["media"].get("key").is_none(),
         "a quarantined file's key is never shown: {corrupt_message}"
+    );
+    let (status, _, answer) = t
+        .call(
+            Method::GET,
+            &format!("/v1/messages/{id}/media"),
+            Auth::Bearer(API_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["type"], "/problems/media-withheld", "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sha256_mismatch")
     );
 
     // A Windows executable sent as a PDF.
@@ -208,6 +310,16 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
     let deleted_message = settled(&t, &deleted_message).await;
     assert_eq!(deleted_message["media"]["state"], "unavailable");
     assert_eq!(deleted_message["media"]["reason"], "media_gone");
+    let id = deleted_message["id"].as_str().expect("id");
+    let (status, _, answer) = t
+        .call(
+            Method::GET,
+            &format!("/v1/messages/{id}/media"),
+            Auth::Bearer(API_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{answer}");
 
     // The first URL has expired by the time it is used: the media is asked for again, and kept.
     let late = add_media(&t, json!({ "mime_type": "image/jpeg", "size": 1_000 })).await;

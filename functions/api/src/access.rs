@@ -69,6 +69,11 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/v1/messages", Allowed(P::MessagesSend)),
     rule("GET", "/v1/messages/{id}", Allowed(P::ConversationsRead)),
     rule("POST", "/v1/messages/{id}/read", Allowed(P::MessagesSend)),
+    rule(
+        "GET",
+        "/v1/messages/{id}/media",
+        Allowed(P::ConversationsRead),
+    ),
     rule("POST", "/v1/contacts", Allowed(P::ContactsWrite)),
     rule("GET", "/v1/contacts/{id}", Allowed(P::ContactsRead)),
     rule(

@@ -123,6 +123,11 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<ApiState>, Ini
         clock,
         cursors,
         metrics: switchboard_platform::metrics::stdout_sink(),
+        media: switchboard_platform::media_store::MediaStore::new(
+            switchboard_platform::aws::s3_client(sdk),
+            config.data_bucket.clone(),
+            config.media_key_id.clone(),
+        ),
     }))
 }
 

@@ -12,6 +12,7 @@ mod conversations;
 mod idempotent;
 mod init;
 mod login_limits;
+mod message_media;
 mod message_read;
 mod messages;
 mod openapi;
@@ -72,6 +73,8 @@ pub struct ApiState {
     pub cursors: CursorCodec,
     /// Where each request's EMF metrics go: stdout in Lambda.
     pub metrics: Arc<dyn switchboard_platform::metrics::MetricsSink>,
+    /// Our copies of messages' media, handed out as presigned links.
+    pub media: switchboard_platform::media_store::MediaStore,
 }
 
 /// The `service` dimension of the API's metrics.
@@ -145,6 +148,11 @@ fn routes() -> Routes {
             Method::POST,
             "/v1/messages/{id}/read",
             post(message_read::mark_read),
+        )
+        .add(
+            Method::GET,
+            "/v1/messages/{id}/media",
+            get(message_media::get_link),
         )
         .add(
             Method::POST,

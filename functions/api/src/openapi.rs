@@ -652,6 +652,14 @@ fn schemas() -> Value {
         }),
         json!({
         "MessagePage": page_of("Message"),
+        "MediaLink": object(&["url", "expires_at", "mime_type"], json!({
+            "url": { "type": "string", "format": "uri", "description": "A presigned GET of our copy, valid until `expires_at` (at most 5 minutes); it needs no other credentials." },
+            "expires_at": time(),
+            "mime_type": string(),
+            "size": { "type": "integer", "minimum": 0 },
+            "filename": string(),
+            "sha256": { "type": "string", "description": "Lowercase hex SHA-256 of the file." },
+        })),
         "TextBody": text_body,
         "CreateMessage": {
             "description": "A reply in an existing conversation, or a message to a recipient from one of the tenant's numbers. `type` names the kind of message and the key that holds it, in the shape of Meta's Cloud API (`{\"type\": \"image\", \"image\": {\"link\": …}}`); `context` makes it a reply to one of the customer's messages.",
@@ -1244,11 +1252,12 @@ const ERRORS: &[(u16, &str, &[&str])] = &[
         "Conflict: an item with this identity exists, it was changed at the same time, a \
          request with this Idempotency-Key is still running, the number is connected to \
          another tenant, or an opt-in was declared for a customer who opted out (only their \
-         own action on WhatsApp opts them back in).",
+         own action on WhatsApp opts them back in), or a message's media that is not shown          (quarantined after a failed check, or gone at Meta before it was fetched).",
         &[
             "/problems/conflict",
             "/problems/channel-in-use",
             "/problems/opted-out",
+            "/problems/media-withheld",
         ],
     ),
     (
@@ -1696,6 +1705,37 @@ fn operations() -> Vec<Op> {
             json!({
                 "parameters": [param_ref("id")],
                 "responses": answers(&[(200, json_response("The message.", "Message"))], READ_ID),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/messages/{id}/media",
+            Allowed(P::ConversationsRead),
+            "messages",
+            "getMessageMedia",
+            "Get a link to a message's media",
+            json!({
+                "description": "A presigned link to Switchboard's copy of the media a customer \
+                                sent, valid for 5 minutes; each link handed out is audit-logged \
+                                (`media.link_issued`). Only a file that passed its checks is \
+                                handed out: a quarantined file or media Meta no longer had is a \
+                                409, a message without media (or whose file is still being \
+                                fetched) a 404. With `redirect=true` the answer is a 302 to the \
+                                link.",
+                "parameters": [
+                    param_ref("id"),
+                    { "name": "redirect", "in": "query", "schema": { "type": "boolean", "default": false } },
+                ],
+                "responses": answers(
+                    &[
+                        (200, json_response("The link.", "MediaLink")),
+                        (302, json!({
+                            "description": "Redirects to the link (with `redirect=true`).",
+                            "headers": { "Location": { "schema": { "type": "string", "format": "uri" } } },
+                        })),
+                    ],
+                    &[400, 401, 403, 404, 409, 503],
+                ),
             }),
         ),
         op(
@@ -2312,7 +2352,11 @@ mod tests {
                 statuses.iter().any(|s| s.starts_with('2')),
                 "{method} {path} has no success answer"
             );
-            for s in statuses.iter().filter(|s| !s.starts_with('2')) {
+            // Redirects are answers, not problems.
+            for s in statuses
+                .iter()
+                .filter(|s| !s.starts_with('2') && !s.starts_with('3'))
+            {
                 assert!(
                     doc["components"]["responses"].get(s.as_str()).is_some(),
                     "{method} {path} answers {s} without a shared problem response"

@@ -323,6 +323,21 @@ impl Problem {
         p
     }
 
+    /// A message's media that is not handed out: quarantined, or gone at Meta. `reason` is the
+    /// media's reason code (`sha256_mismatch`, `media_gone`, …).
+    pub fn media_withheld(detail: &str, reason: Option<&str>) -> Self {
+        let detail = match reason {
+            Some(reason) => format!("{detail} (reason: {reason})"),
+            None => detail.to_owned(),
+        };
+        Self::new(
+            StatusCode::CONFLICT,
+            "/problems/media-withheld",
+            "The media is not available",
+        )
+        .detail(detail)
+    }
+
     /// The number or WABA is connected to another tenant.
     pub fn channel_in_use(detail: impl Into<String>) -> Self {
         Self::new(

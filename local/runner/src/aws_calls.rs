@@ -119,6 +119,25 @@ impl AwsCallRecorder {
         self.lock().calls.clone()
     }
 
+    /// Records a request made with a URL `function` presigned (an S3 GET or POST a browser
+    /// sends): S3 authorizes it as the signer's call, so the signer's role must allow it.
+    /// A presigned POST is recorded as the `PUT` of its object's URL: that is what it writes.
+    pub fn record_presigned(&self, function: &str, method: &str, url: &str) {
+        let Ok(request) = http::Request::builder()
+            .method(method)
+            .uri(url)
+            .body(aws_smithy_types::body::SdkBody::empty())
+        else {
+            return;
+        };
+        let Ok(request) = HttpRequest::try_from(request) else {
+            return;
+        };
+        let mut call = describe(function, &request, "");
+        call.operation = format!("Presigned{}", call.operation);
+        self.observe(call, "");
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
