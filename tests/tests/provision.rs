@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use switchboard_dev::provision::{ProvisionRequest, Provisioned, provision};
 
-const FUNCTIONS: [(&str, &str); 6] = [
+const FUNCTIONS: [(&str, &str); 7] = [
     ("WebhookFunction", "webhook"),
     ("ApiFunction", "api"),
     ("InboundFunction", "inbound"),
@@ -21,6 +21,7 @@ const FUNCTIONS: [(&str, &str); 6] = [
     ("OperationsFunction", "operations"),
     // A schedule only.
     ("TemplateSyncFunction", "template-sync"),
+    ("MediaFunction", "media"),
 ];
 
 const ENV_NAMES: [&str; 9] = [
@@ -216,6 +217,20 @@ async fn queues_redrive_to_their_dead_letter_queues_and_outbound_is_fifo() {
         "a FIFO queue's dead-letter queue must be FIFO"
     );
 
+    // Media jobs: 6x the media function's 120 s timeout, dead-lettered after 5 receives.
+    let media = all_queue_attributes(&sqs, &url("MediaQueue")).await;
+    assert_eq!(media["VisibilityTimeout"], "720");
+    let redrive: Value =
+        serde_json::from_str(&media["RedrivePolicy"]).expect("redrive policy is JSON");
+    assert_eq!(
+        redrive["deadLetterTargetArn"],
+        json!(p.resources["MediaDeadLetterQueue"].arn)
+    );
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "5"
+    );
+
     // The redrive is real: a message received 5 times without being deleted moves to the DLQ.
     sqs.send_message()
         .queue_url(url("InboundQueue"))
@@ -401,11 +416,26 @@ async fn every_function_environment_resolves_to_the_created_resources() {
                 // Embedded Signup: the app id codes are exchanged with, the token vault's key.
                 "META_APP_ID",
                 "TOKEN_KEY_ID",
+                // Media links and upload forms are for objects under this key.
+                "MEDIA_KEY_ID",
             ]);
         }
         if function == "OutboundFunction" || function == "TemplateSyncFunction" {
             // Opens each tenant's own token for its sends, or to list its templates.
             expected.push("TOKEN_KEY_ID");
+        }
+        if function == "MediaFunction" {
+            // The tenant's token for Meta's media, and the key our copies are encrypted with.
+            expected.extend(["TOKEN_KEY_ID", "MEDIA_KEY_ID"]);
+        }
+        if function == "InboundFunction" {
+            // One media job per media message.
+            expected.push("MEDIA_QUEUE_URL");
+            assert_eq!(
+                Some(&env["MEDIA_QUEUE_URL"]),
+                r["MediaQueue"].url.as_ref(),
+                "{function}"
+            );
         }
         expected.sort_unstable();
         assert_eq!(names, expected, "{function}");
@@ -465,6 +495,7 @@ async fn every_function_environment_resolves_to_the_created_resources() {
         bindings,
         vec![
             ("InboundFunction", "InboundQueue", 10, false, true),
+            ("MediaFunction", "MediaQueue", 4, false, true),
             ("OutboundFunction", "OutboundQueue", 10, true, true),
         ]
     );

@@ -74,6 +74,10 @@ pub const RULES: &[Rule] = &[
         "/v1/messages/{id}/media",
         Allowed(P::ConversationsRead),
     ),
+    // Uploads are attachments to send: whoever may send messages may upload them.
+    rule("POST", "/v1/media", Allowed(P::MessagesSend)),
+    rule("GET", "/v1/media/{id}", Allowed(P::ConversationsRead)),
+    rule("POST", "/v1/media/{id}/complete", Allowed(P::MessagesSend)),
     rule("POST", "/v1/contacts", Allowed(P::ContactsWrite)),
     rule("GET", "/v1/contacts/{id}", Allowed(P::ContactsRead)),
     rule(

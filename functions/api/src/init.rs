@@ -128,6 +128,7 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<ApiState>, Ini
             config.data_bucket.clone(),
             config.media_key_id.clone(),
         ),
+        aws: sdk.clone(),
     }))
 }
 

@@ -12,6 +12,7 @@ mod conversations;
 mod idempotent;
 mod init;
 mod login_limits;
+mod media_uploads;
 mod message_media;
 mod message_read;
 mod messages;
@@ -73,8 +74,11 @@ pub struct ApiState {
     pub cursors: CursorCodec,
     /// Where each request's EMF metrics go: stdout in Lambda.
     pub metrics: Arc<dyn switchboard_platform::metrics::MetricsSink>,
-    /// Our copies of messages' media, handed out as presigned links.
+    /// Our copies of messages' media, handed out as presigned links, and tenants' uploads.
     pub media: switchboard_platform::media_store::MediaStore,
+    /// What the API's AWS clients were built from: upload forms are signed with its
+    /// credentials, resolved per form (they rotate).
+    pub aws: aws_config::SdkConfig,
 }
 
 /// The `service` dimension of the API's metrics.
@@ -153,6 +157,13 @@ fn routes() -> Routes {
             Method::GET,
             "/v1/messages/{id}/media",
             get(message_media::get_link),
+        )
+        .add(Method::POST, "/v1/media", post(media_uploads::create))
+        .add(Method::GET, "/v1/media/{id}", get(media_uploads::get_one))
+        .add(
+            Method::POST,
+            "/v1/media/{id}/complete",
+            post(media_uploads::complete),
         )
         .add(
             Method::POST,

@@ -97,6 +97,7 @@ pub(crate) fn document() -> Value {
             { "name": "contacts", "description": "Customers and their marketing consent." },
             { "name": "templates", "description": "Message templates and Meta's review of them." },
             { "name": "campaigns", "description": "One approved template to many recipients." },
+            { "name": "media", "description": "Files agents upload to send." },
             { "name": "users", "description": "The tenant's people." },
             { "name": "api-keys", "description": "Keys for the business's servers." },
             { "name": "audit", "description": "Who did what." },
@@ -652,6 +653,29 @@ fn schemas() -> Value {
         }),
         json!({
         "MessagePage": page_of("Message"),
+        "MediaUploadCreate": object(&["type", "mime_type", "size"], json!({
+            "type": { "type": "string", "enum": ["image", "video", "audio", "document", "sticker"] },
+            "mime_type": { "type": "string", "description": "One WhatsApp takes for `type` (e.g. `application/pdf` for a document); the upload must be of this type." },
+            "size": { "type": "integer", "minimum": 1, "maximum": 104_857_600, "description": "The file's exact length in bytes, within Meta's limit for `type`." },
+            "filename": { "type": "string", "minLength": 1, "maxLength": 240, "description": "The name the recipient sees (documents), without a path." },
+        })),
+        "MediaUpload": object(&["id", "type", "mime_type", "size", "state", "created_at"], json!({
+            "id": string(),
+            "type": { "type": "string", "enum": ["image", "video", "audio", "document", "sticker"] },
+            "mime_type": string(),
+            "size": { "type": "integer", "minimum": 1 },
+            "filename": string(),
+            "state": { "type": "string", "enum": ["pending", "ready", "rejected"], "description": "`pending`: declared, waiting for its file; `ready`: checked, can be sent; `rejected`: a check refused it (`reason`) and the file was deleted." },
+            "reason": { "type": "string", "description": "Why it was refused: `size_mismatch`, `executable`, `type_mismatch`, `unsupported_type`, `too_large`, `empty`." },
+            "sha256": string(),
+            "created_at": time(),
+            "completed_at": time(),
+            "upload": object(&["url", "fields", "expires_at"], json!({
+                "url": { "type": "string", "format": "uri", "description": "POST a multipart/form-data body here: every member of `fields`, then the file as `file`." },
+                "fields": { "type": "object", "additionalProperties": { "type": "string" } },
+                "expires_at": time(),
+            })),
+        })),
         "MediaLink": object(&["url", "expires_at", "mime_type"], json!({
             "url": { "type": "string", "format": "uri", "description": "A presigned GET of our copy, valid until `expires_at` (at most 5 minutes); it needs no other credentials." },
             "expires_at": time(),
@@ -1274,13 +1298,15 @@ const ERRORS: &[(u16, &str, &[&str])] = &[
         422,
         "Well-formed but invalid: `errors` names each field. Also an Idempotency-Key reused with \
          another body, an Embedded Signup or a template that Meta refused, and a message or \
-         template the compliance policy refuses at once (`code` says why for these).",
+         template the compliance policy refuses at once, and an uploaded file a check refused \
+         (`code` says why for these).",
         &[
             "/problems/validation",
             "/problems/idempotency-key-reused",
             "/problems/embedded-signup",
             "/problems/policy-denied",
             "/problems/meta-refused",
+            "/problems/media-rejected",
         ],
     ),
     (
@@ -1736,6 +1762,56 @@ fn operations() -> Vec<Op> {
                     ],
                     &[400, 401, 403, 404, 409, 503],
                 ),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/media",
+            Allowed(P::MessagesSend),
+            "media",
+            "createMediaUpload",
+            "Declare a file to upload and send",
+            json!({
+                "description": "Answers an upload form (a presigned S3 POST, valid 15 minutes) that \
+                                takes exactly the declared type and size; the browser uploads \
+                                the file there, then calls `POST /v1/media/{id}/complete`. An \
+                                upload never completed is forgotten after a day.",
+                "parameters": [idempotency_key("upload declaration")],
+                "requestBody": body("MediaUploadCreate"),
+                "responses": answers(&[(201, json!({
+                    "description": "Declared; `upload` says where the file goes.",
+                    "headers": { "Idempotent-Replayed": replayed_header() },
+                    "content": { "application/json": { "schema": schema_ref("MediaUpload") } },
+                }))], &[400, 401, 403, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/v1/media/{id}",
+            Allowed(P::ConversationsRead),
+            "media",
+            "getMediaUpload",
+            "Get an uploaded file",
+            json!({
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("The upload.", "MediaUpload"))], READ_ID),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/media/{id}/complete",
+            Allowed(P::MessagesSend),
+            "media",
+            "completeMediaUpload",
+            "Check an uploaded file before it can be sent",
+            json!({
+                "description": "Checks what arrived: its exact size, and its type by its first \
+                                bytes, never by its name (an executable is refused whatever it \
+                                is called). A refused file is deleted and answers 422 \
+                                `/problems/media-rejected` with `code` the reason; nothing \
+                                uploaded yet is a 409. Completing again answers the same outcome.",
+                "parameters": [param_ref("id")],
+                "responses": answers(&[(200, json_response("Ready to send.", "MediaUpload"))], &[400, 401, 403, 404, 409, 422, 503]),
             }),
         ),
         op(

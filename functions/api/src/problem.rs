@@ -323,6 +323,19 @@ impl Problem {
         p
     }
 
+    /// An uploaded file a check refused; `code` is the reason (`executable`, `type_mismatch`,
+    /// `size_mismatch`, …).
+    pub fn media_rejected(code: &'static str, detail: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problems/media-rejected",
+            "The uploaded file was refused",
+        )
+        .detail(detail);
+        p.code = Some(code);
+        p
+    }
+
     /// A message's media that is not handed out: quarantined, or gone at Meta. `reason` is the
     /// media's reason code (`sha256_mismatch`, `media_gone`, …).
     pub fn media_withheld(detail: &str, reason: Option<&str>) -> Self {

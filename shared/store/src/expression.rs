@@ -18,6 +18,14 @@ impl Placeholders {
         placeholder
     }
 
+    /// `#label` standing for `attribute`: for an attribute whose own name cannot be a
+    /// placeholder (a phone number id as a map key).
+    pub(crate) fn name_labelled(&mut self, label: &str, attribute: &str) -> String {
+        let placeholder = format!("#{label}");
+        self.names.insert(placeholder.clone(), attribute.to_owned());
+        placeholder
+    }
+
     /// `:label` bound to `value`.
     pub(crate) fn value(&mut self, label: &str, value: AttributeValue) -> String {
         let placeholder = format!(":{label}");

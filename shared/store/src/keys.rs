@@ -39,6 +39,7 @@ pub(crate) const CONSENT_SK_PREFIX: &str = "CONSENT#";
 pub(crate) const TEMPLATE_SK: &str = "TEMPLATE";
 pub(crate) const SEND_PACE_SK: &str = "PACE";
 pub(crate) const CAMPAIGN_SK: &str = "CAMPAIGN";
+pub(crate) const MEDIA_UPLOAD_SK: &str = "MEDIA_UPLOAD";
 
 const MAX_SEGMENT_LEN: usize = 256;
 
@@ -432,6 +433,14 @@ pub(crate) fn tenant_idempotency_pk(
 }
 
 /// `T#{tenant}#CAMPAIGN#{id}`: the campaign and its recipient chunks.
+pub(crate) fn media_upload_pk(tenant: &TenantId, id: &str) -> Result<String, StoreError> {
+    Ok(format!(
+        "{}UPLOAD#{}",
+        tenant_prefix(tenant)?,
+        last_segment("upload id", id)?
+    ))
+}
+
 pub(crate) fn campaign_pk(tenant: &TenantId, id: &str) -> Result<String, StoreError> {
     Ok(format!(
         "{}CAMPAIGN#{}",

@@ -23,6 +23,7 @@ mod item;
 mod keys;
 mod listing;
 mod media;
+mod media_upload;
 mod message;
 mod outbound;
 mod page;
@@ -60,6 +61,10 @@ pub use error::StoreError;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyStore, Lease};
 pub use inbound::{NewInboundMessage, inbound_message_id};
 pub use media::{MediaRecord, MediaState};
+pub use media_upload::{
+    MediaUploadRecord, MetaMediaId, PENDING_UPLOAD_LIFETIME, UploadCreated, UploadOutcome,
+    UploadState,
+};
 pub use message::MessageRecord;
 pub use outbound::NewOutboundMessage;
 pub use page::{MAX_PAGE_SIZE, Page};
