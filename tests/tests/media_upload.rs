@@ -1,7 +1,9 @@
 //! An agent's attachment: declared with `POST /v1/media`, uploaded by the "browser" straight
 //! to moto's S3 with the presigned POST, then checked by `POST /v1/media/{id}/complete`: a
 //! real PDF is ready to send; an executable named `.pdf` and a file of another size than
-//! declared are refused and deleted; another tenant finds nothing.
+//! declared are refused and deleted; another tenant finds nothing. The ready PDF is then sent
+//! by its id: the outbound function uploads it to the Meta sandbox once, sends it by the Meta
+//! media id it got, and reuses that id for the next send.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -206,6 +208,8 @@ async fn an_agent_uploads_a_pdf_and_an_executable_named_pdf_is_refused() {
         assert_eq!(status, 404, "{path}: {answer}");
     }
 
+    send_the_upload(&t, &agent, &id, &exe_id).await;
+
     // Each step is on the audit log.
     let (_, _, audit) = t
         .call(Method::GET, "/v1/audit", Auth::Bearer(&admin), None)
@@ -224,4 +228,83 @@ async fn an_agent_uploads_a_pdf_and_an_executable_named_pdf_is_refused() {
     ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
+}
+
+async fn send_the_upload(t: &TestStack, agent: &str, id: &str, refused_id: &str) {
+    let customer = "15551230020";
+    t.open_window("acme", customer).await;
+    let send = |media: &str, caption: &str| {
+        json!({ "phone_number_id": PHONE_NUMBER_ID, "to": customer, "type": "document",
+                "document": { "media": media, "filename": "quote.pdf", "caption": caption } })
+    };
+    // Only a ready upload of this tenant, sent as what it is.
+    for (body, field) in [
+        (send(refused_id, "no"), "document.media"),
+        (send("med_unknown", "no"), "document.media"),
+        (
+            json!({ "phone_number_id": PHONE_NUMBER_ID, "to": customer, "type": "image", "image": { "media": id } }),
+            "image.media",
+        ),
+    ] {
+        let (status, _, refused) = t
+            .call(
+                Method::POST,
+                "/v1/messages",
+                Auth::Bearer(agent),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["errors"][0]["field"], field, "{refused}");
+    }
+
+    let mut sent_ids = Vec::new();
+    for caption in ["your quote", "the same quote again"] {
+        let (status, _, accepted) = t
+            .call(
+                Method::POST,
+                "/v1/messages",
+                Auth::Bearer(agent),
+                Some(&send(id, caption)),
+            )
+            .await;
+        assert_eq!(status, 202, "{accepted}");
+        let message_id = accepted["id"].as_str().expect("id").to_owned();
+        t.wait_for_status(&message_id, "read").await;
+        let sent = t.sandbox_sent().await;
+        let body = sent
+            .iter()
+            .map(|s| &s["body"])
+            .find(|b| b["document"]["caption"] == caption)
+            .cloned()
+            .expect("the sandbox got the document");
+        assert!(
+            body["document"].get("media").is_none(),
+            "Meta never sees our id: {body}"
+        );
+        assert_eq!(body["document"]["filename"], "quote.pdf");
+        sent_ids.push(
+            body["document"]["id"]
+                .as_str()
+                .expect("a Meta id")
+                .to_owned(),
+        );
+    }
+    let uploads = t.sandbox_get("/sandbox/uploads").await;
+    let uploads = uploads.as_array().cloned().unwrap_or_default();
+    assert_eq!(uploads.len(), 1, "uploaded to Meta once: {uploads:?}");
+    assert_eq!(
+        sent_ids,
+        [uploads[0]["id"].clone(), uploads[0]["id"].clone()]
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+    );
+    assert_eq!(uploads[0]["phone_number_id"], PHONE_NUMBER_ID);
+    assert_eq!(uploads[0]["mime_type"], "application/pdf");
+    assert_eq!(uploads[0]["file_size"], 150_000);
+    assert_eq!(uploads[0]["sha256_hex"], sha256_hex(&pdf(150_000)));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }

@@ -429,6 +429,27 @@ async fn validate(
     let Some(content) = content else {
         return Err(Problem::internal(&"content missing without a field error"));
     };
+    // An upload is sent only once it passed its checks, and only as what it is.
+    if let Some((kind, upload_id)) = content.stored_media() {
+        let field = format!("{kind}.media");
+        let upload = state
+            .store
+            .get_media_upload(&caller.tenant, upload_id)
+            .await?
+            .ok_or_else(|| Problem::field(&field, "is not an upload of this account"))?;
+        if upload.state != switchboard_store::UploadState::Ready {
+            return Err(Problem::field(
+                &field,
+                "is not ready to send: complete the upload first (POST /v1/media/{id}/complete)",
+            ));
+        }
+        if upload.kind != kind {
+            return Err(Problem::field(
+                &field,
+                format!("is a {} upload, not {kind}", upload.kind),
+            ));
+        }
+    }
     Ok(Validated {
         phone_number_id,
         waba_id: route.waba_id,

@@ -44,5 +44,10 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>
         retry_base: config.outbound_retry_base,
         clock: Arc::new(SystemClock),
         metrics: metrics::stdout_sink(),
+        media: switchboard_platform::media_store::MediaStore::new(
+            switchboard_platform::aws::s3_client(sdk),
+            config.data_bucket.clone(),
+            config.media_key_id.clone(),
+        ),
     }))
 }

@@ -6,6 +6,7 @@
 mod backoff;
 mod init;
 mod send;
+mod stored_media;
 
 pub use backoff::{redelivery_delay, retry_delay};
 pub use init::{InitError, init};
@@ -37,6 +38,8 @@ pub struct OutboundState {
     pub clock: Arc<dyn Clock>,
     /// Where each batch's EMF metrics go: stdout in Lambda.
     pub metrics: Arc<dyn MetricsSink>,
+    /// Tenants' uploads, read to upload them to Meta.
+    pub media: switchboard_platform::media_store::MediaStore,
 }
 
 /// The `service` dimension of the function's metrics.

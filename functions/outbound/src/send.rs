@@ -320,14 +320,14 @@ async fn record_sent(
     SendOutcome::SentUnrecorded { wamid }
 }
 
-enum Attempt {
+pub(crate) enum Attempt {
     Sent(String),
     /// The compliance policy denied it.
     Decided(PolicyDecisionRecord),
     NotSent(DeliveryError, SendOutcome),
 }
 
-enum Refused {
+pub(crate) enum Refused {
     /// The compliance policy deferred it to this time.
     Defer(PolicyDecisionRecord, OffsetDateTime),
     Retry(SendError),
@@ -493,6 +493,13 @@ async fn gate_and_send(
                 SendOutcome::Failed { code: 0 },
             ));
         }
+    };
+
+    // One of the tenant's uploads goes by the Meta media id it is (or is now) uploaded as.
+    let outbound = match crate::stored_media::resolve(state, job, &token, message, outbound).await?
+    {
+        Ok(outbound) => outbound,
+        Err(not_sent) => return Ok(not_sent),
     };
 
     // Meta's throughput for the number, shared with every other sender of it.
@@ -679,7 +686,7 @@ fn unconfirmed() -> DeliveryError {
     }
 }
 
-fn classify_refusal(e: &GraphError) -> Result<Attempt, Refused> {
+pub(crate) fn classify_refusal(e: &GraphError) -> Result<Attempt, Refused> {
     match e.class() {
         ErrorClass::Retryable { after } => Err(Refused::Retry(SendError::Retryable {
             reason: e.to_string(),

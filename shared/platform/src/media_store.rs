@@ -129,6 +129,17 @@ impl ObjectReader {
     pub fn into_body(self) -> ByteStream {
         self.body
     }
+
+    /// The body as a stream of chunks, read as they are consumed (e.g. by an upload to Meta).
+    pub fn into_stream(
+        self,
+    ) -> impl futures::Stream<Item = Result<bytes::Bytes, aws_sdk_s3::primitives::ByteStreamError>>
+    + Send
+    + 'static {
+        futures::stream::unfold(self.body, |mut body| async move {
+            body.try_next().await.transpose().map(|chunk| (chunk, body))
+        })
+    }
 }
 
 impl MediaStore {

@@ -136,29 +136,44 @@ impl Violations {
         }
     }
 
-    fn source(&mut self, field: &str, id: Option<&str>, link: Option<&str>) {
-        match (id, link) {
-            (Some(_), Some(_)) => self.push(field, "give either `id` or `link`, not both"),
-            (None, None) => self.push(field, "needs an `id` or a `link`"),
-            (Some(id), None) => {
+    fn source(&mut self, field: &str, id: Option<&str>, link: Option<&str>, stored: Option<&str>) {
+        match (id, link, stored) {
+            (None, None, None) => self.push(field, "needs an `id`, a `link` or a `media`"),
+            (Some(id), None, None) => {
                 if is_blank(id) {
                     self.push(format!("{field}.id"), "must not be empty");
                 }
             }
-            (None, Some(link)) => {
+            (None, Some(link), None) => {
                 if !is_http_url(link) {
                     self.push(format!("{field}.link"), "must be an http or https URL");
                 }
             }
+            (None, None, Some(stored)) => {
+                if is_blank(stored) {
+                    self.push(format!("{field}.media"), "must not be empty");
+                }
+            }
+            _ => self.push(field, "give one of `id`, `link` or `media`, not more"),
         }
     }
 
     fn media(&mut self, field: &str, media: &Media) {
-        self.source(field, media.id.as_deref(), media.link.as_deref());
+        self.source(
+            field,
+            media.id.as_deref(),
+            media.link.as_deref(),
+            media.media.as_deref(),
+        );
     }
 
     fn captioned(&mut self, field: &str, media: &CaptionedMedia) {
-        self.source(field, media.id.as_deref(), media.link.as_deref());
+        self.source(
+            field,
+            media.id.as_deref(),
+            media.link.as_deref(),
+            media.media.as_deref(),
+        );
         if let Some(caption) = &media.caption {
             self.max(&format!("{field}.caption"), caption, CAPTION_MAX);
         }
@@ -166,7 +181,12 @@ impl Violations {
 
     /// Headers show no caption, so one there is refused rather than silently dropped.
     fn document(&mut self, field: &str, document: &DocumentMedia, caption_allowed: bool) {
-        self.source(field, document.id.as_deref(), document.link.as_deref());
+        self.source(
+            field,
+            document.id.as_deref(),
+            document.link.as_deref(),
+            document.media.as_deref(),
+        );
         if let Some(caption) = &document.caption {
             if caption_allowed {
                 self.max(&format!("{field}.caption"), caption, CAPTION_MAX);
@@ -630,15 +650,32 @@ mod tests {
             MessageContent::Image(CaptionedMedia {
                 id: Some("1".into()),
                 link: Some("https://example.com/i.png".into()),
+                media: None,
                 caption: None,
             }),
             "image",
+        );
+        boundary(
+            MessageContent::Image(CaptionedMedia::by_id("1")),
+            MessageContent::Image(CaptionedMedia {
+                id: Some("1".into()),
+                link: None,
+                media: Some("med_1".into()),
+                caption: None,
+            }),
+            "image",
+        );
+        boundary(
+            MessageContent::Document(DocumentMedia::by_stored("med_1")),
+            MessageContent::Document(DocumentMedia::by_stored(" ")),
+            "document.media",
         );
         boundary(
             MessageContent::Video(CaptionedMedia::by_id("1")),
             MessageContent::Video(CaptionedMedia {
                 id: None,
                 link: None,
+                media: None,
                 caption: None,
             }),
             "video",

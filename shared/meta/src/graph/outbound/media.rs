@@ -1,5 +1,7 @@
-//! Media objects: a file Meta already holds (`id`, from the media upload endpoint) or one it
-//! downloads when the message is sent (`link`).
+//! Media objects: a file Meta already holds (`id`, from the media upload endpoint), one it
+//! downloads when the message is sent (`link`), or one of Switchboard's own uploads (`media`,
+//! `med_…`), which the outbound function uploads to Meta and replaces by Meta's `id` before
+//! the request is made: Meta never sees `media`.
 //!
 //! Both fields are optional in the model although Meta wants exactly one: a client's request that
 //! gives both or neither is still read, so [`violations`](super::violations) can report it beside
@@ -15,6 +17,9 @@ pub struct Media {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// One of the tenant's uploads (`med_…`), sent by the Meta id it is uploaded as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
 }
 
 /// An image or video message, which may carry a caption.
@@ -25,6 +30,9 @@ pub struct CaptionedMedia {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// One of the tenant's uploads (`med_…`), sent by the Meta id it is uploaded as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
 }
@@ -38,6 +46,9 @@ pub struct DocumentMedia {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// One of the tenant's uploads (`med_…`), sent by the Meta id it is uploaded as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,6 +60,7 @@ impl Media {
         Self {
             id: Some(id.into()),
             link: None,
+            media: None,
         }
     }
 
@@ -56,6 +68,7 @@ impl Media {
         Self {
             id: None,
             link: Some(link.into()),
+            media: None,
         }
     }
 }
@@ -65,6 +78,7 @@ impl CaptionedMedia {
         Self {
             id: Some(id.into()),
             link: None,
+            media: None,
             caption: None,
         }
     }
@@ -73,6 +87,7 @@ impl CaptionedMedia {
         Self {
             id: None,
             link: Some(link.into()),
+            media: None,
             caption: None,
         }
     }
@@ -88,6 +103,7 @@ impl DocumentMedia {
         Self {
             id: Some(id.into()),
             link: None,
+            media: None,
             caption: None,
             filename: None,
         }
@@ -97,6 +113,18 @@ impl DocumentMedia {
         Self {
             id: None,
             link: Some(link.into()),
+            media: None,
+            caption: None,
+            filename: None,
+        }
+    }
+
+    /// One of the tenant's uploads, by our id.
+    pub fn by_stored(media: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            link: None,
+            media: Some(media.into()),
             caption: None,
             filename: None,
         }
