@@ -10,8 +10,9 @@
 # measuring time of each run. Also compliance policy decisions per second, the token vault's
 # opens per second with and without its data-key cache, sign-in latency through the local stack (bcrypt cost 12), and
 # outbound messages end to end from a 20/s number (messages per second, 130429 refusals, AWS
-# requests per message; BENCH_OUTBOUND_MESSAGES, default 200), all against moto (skipped when
-# the moto venv is missing).
+# requests per message; BENCH_OUTBOUND_MESSAGES, default 200), and one inbound media file
+# through the media function (MB/s and the function process's peak RSS; BENCH_MEDIA_MB,
+# default 60), all against moto (skipped when the moto venv is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,7 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 mkdir -p "$out"
-rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/outbound.json "$out"/policy.json "$out"/report.json
+rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/outbound.json "$out"/media.json "$out"/policy.json "$out"/report.json
 
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
@@ -87,6 +88,19 @@ else
   outbound_status="skipped: moto is not installed (make .venv/moto/.installed)"
 fi
 
+# One inbound document through the media function, in a process of its own
+# (local/runner/benches/media.rs): MB/s and the process's peak RSS (target under 128 MB).
+media_status="measured"
+if [ -x .venv/moto/bin/python ]; then
+  echo "Media: a ${BENCH_MEDIA_MB:-60} MB document from the sandbox into S3 (against moto)..."
+  if ! scripts/with-moto.sh cargo bench -q -p switchboard-dev --bench media -- \
+      --megabytes "${BENCH_MEDIA_MB:-60}" --json "$PWD/$out/media.json" > "$out/media.log" 2>&1; then
+    media_status="failed (see $out/media.log)"
+  fi
+else
+  media_status="skipped: moto is not installed (make .venv/moto/.installed)"
+fi
+
 echo "Building the webhook bootstrap (release)..."
 bootstrap=target/release/webhook
 size_status="built"
@@ -97,7 +111,7 @@ fi
 
 OUT="$out" PAIRS="$pairs" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_target_mb" \
   BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" LOGIN_STATUS="$login_status" \
-  OUTBOUND_STATUS="$outbound_status" python3 - <<'PY'
+  OUTBOUND_STATUS="$outbound_status" MEDIA_STATUS="$media_status" python3 - <<'PY'
 import json, os, shutil, statistics, subprocess, tempfile
 
 out = os.environ["OUT"]
@@ -186,6 +200,11 @@ if os.path.exists(f"{out}/outbound.json"):
     outbound["refusals_130429_target"] = 0
     outbound["refusals_130429_met"] = outbound["refusals_130429"] == 0 and outbound["all_sent"]
 report["outbound"] = outbound
+media = {"status": os.environ["MEDIA_STATUS"]}
+if os.path.exists(f"{out}/media.json"):
+    with open(f"{out}/media.json") as f:
+        media.update(json.load(f))
+report["media"] = media
 with open(f"{out}/policy.json") as f:
     report["policy"] = json.load(f)
 with open(f"{out}/report.json", "w") as f:
@@ -249,5 +268,14 @@ if "messages_per_second" in outbound:
         print(f"  {o['status']}")
 else:
     print(f"Outbound end to end: {outbound['status']}")
+if "mb_per_second" in media:
+    m = media
+    print(f"Media: one {m['megabytes']} MB document, Meta sandbox -> media function -> S3 (moto)")
+    print(f"  {'media MB/s through the fetch':<44}{m['mb_per_second']:>8.1f}   ({m['seconds']:.2f} s)")
+    print(f"  {'media function peak RSS, 60 MB case':<44}{m['peak_rss_mb']:>8.1f} MB   "
+          f"target < {m['peak_rss_target_mb']:.0f} MB: {met(m['peak_rss_met'])} "
+          f"(before the fetch {m['rss_before_mb']:.1f} MB)")
+else:
+    print(f"Media: {media['status']}")
 print(f"Report: {out}/report.json")
 PY
