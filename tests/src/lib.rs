@@ -396,6 +396,33 @@ impl TestStack {
             .expect("the customer's message is recorded");
     }
 
+    /// The customer sends media through the sandbox (`body` is a
+    /// `/sandbox/customer-media-messages` request); the message as the API shows it once
+    /// recorded, found by its wamid in any conversation.
+    pub async fn customer_sends_media(&self, body: &Value) -> Value {
+        let report = self
+            .sandbox_post("/sandbox/customer-media-messages", body)
+            .await;
+        assert_eq!(report["webhook_status"], 200, "{report}");
+        let wamid = report["wamid"].as_str().expect("wamid").to_owned();
+        eventually("the media message to be recorded", WAIT, || async {
+            let (_, conversations) = self.api_get("/v1/conversations").await;
+            for conversation in conversations["data"].as_array().into_iter().flatten() {
+                let id = conversation["id"].as_str().unwrap_or_default();
+                if let Some(m) = self
+                    .messages(id)
+                    .await
+                    .into_iter()
+                    .find(|m| m["wamid"] == wamid)
+                {
+                    return Some(m);
+                }
+            }
+            None
+        })
+        .await
+    }
+
     /// Waits until the tenant has a conversation and returns its id.
     pub async fn first_conversation(&self) -> String {
         eventually("a conversation", WAIT, || async {

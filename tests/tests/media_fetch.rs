@@ -15,29 +15,21 @@ async fn add_media(t: &TestStack, body: Value) -> Value {
     t.sandbox_post("/sandbox/media", &body).await
 }
 
-/// The customer sends the media; the message as the API shows it once recorded.
 async fn customer_sends(t: &TestStack, body: Value) -> Value {
-    let report = t
-        .sandbox_post("/sandbox/customer-media-messages", &body)
+    t.customer_sends_media(&body).await
+}
+
+/// `GET /v1/messages/{id}/media` with the tenant's API key: status and answer.
+async fn media_link(t: &TestStack, id: &str) -> (reqwest::StatusCode, Value) {
+    let (status, _, answer) = t
+        .call(
+            Method::GET,
+            &format!("/v1/messages/{id}/media"),
+            Auth::Bearer(API_KEY),
+            None,
+        )
         .await;
-    assert_eq!(report["webhook_status"], 200, "{report}");
-    let wamid = report["wamid"].as_str().expect("wamid").to_owned();
-    eventually("the media message to be recorded", WAIT, || async {
-        let (_, conversations) = t.api_get("/v1/conversations").await;
-        for conversation in conversations["data"].as_array().into_iter().flatten() {
-            let id = conversation["id"].as_str().unwrap_or_default();
-            if let Some(m) = t
-                .messages(id)
-                .await
-                .into_iter()
-                .find(|m| m["wamid"] == wamid)
-            {
-                return Some(m);
-            }
-        }
-        None
-    })
-    .await
+    (status, answer)
 }
 
 /// The message once the media function has settled its media.
@@ -250,14 +242,7 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
         corrupt_message["media"].get("key").is_none(),
         "a quarantined file's key is never shown: {corrupt_message}"
     );
-    let (status, _, answer) = t
-        .call(
-            Method::GET,
-            &format!("/v1/messages/{id}/media"),
-            Auth::Bearer(API_KEY),
-            None,
-        )
-        .await;
+    let (status, answer) = media_link(&t, id).await;
     assert_eq!(status, 409, "{answer}");
     assert_eq!(answer["type"], "/problems/media-withheld", "{answer}");
     assert!(
@@ -311,14 +296,7 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
     assert_eq!(deleted_message["media"]["state"], "unavailable");
     assert_eq!(deleted_message["media"]["reason"], "media_gone");
     let id = deleted_message["id"].as_str().expect("id");
-    let (status, _, answer) = t
-        .call(
-            Method::GET,
-            &format!("/v1/messages/{id}/media"),
-            Auth::Bearer(API_KEY),
-            None,
-        )
-        .await;
+    let (status, answer) = media_link(&t, id).await;
     assert_eq!(status, 409, "{answer}");
 
     // The first URL has expired by the time it is used: the media is asked for again, and kept.
@@ -357,6 +335,8 @@ async fn files_that_fail_their_checks_are_quarantined_and_gone_media_is_unavaila
         t.message(id).await["media"].is_null(),
         "nothing settled yet"
     );
+    let (status, answer) = media_link(&t, id).await;
+    assert_eq!(status, 404, "not fetched yet: {answer}");
     assert_eq!(t.stack.metrics.total("media", "MediaQuarantined"), 3.0);
     assert_eq!(t.stack.metrics.total("media", "MediaUnavailable"), 1.0);
 }

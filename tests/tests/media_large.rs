@@ -14,30 +14,8 @@ const MB: u64 = 1024 * 1024;
 const LONG_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 async fn customer_sends_document(t: &TestStack, media: &Value, from: &str) -> Value {
-    let report = t
-        .sandbox_post(
-            "/sandbox/customer-media-messages",
-            &json!({ "from": from, "type": "document", "media_id": media["id"] }),
-        )
-        .await;
-    assert_eq!(report["webhook_status"], 200, "{report}");
-    let wamid = report["wamid"].as_str().expect("wamid").to_owned();
-    eventually("the document message to be recorded", WAIT, || async {
-        let (_, conversations) = t.api_get("/v1/conversations").await;
-        for conversation in conversations["data"].as_array().into_iter().flatten() {
-            let id = conversation["id"].as_str().unwrap_or_default();
-            if let Some(m) = t
-                .messages(id)
-                .await
-                .into_iter()
-                .find(|m| m["wamid"] == wamid)
-            {
-                return Some(m);
-            }
-        }
-        None
-    })
-    .await
+    t.customer_sends_media(&json!({ "from": from, "type": "document", "media_id": media["id"] }))
+        .await
 }
 
 async fn head(t: &TestStack, key: &str) -> Option<i64> {
