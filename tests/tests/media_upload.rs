@@ -3,7 +3,7 @@
 //! real PDF is ready to send; an executable named `.pdf` and a file of another size than
 //! declared are refused and deleted; another tenant finds nothing. The ready PDF is then sent
 //! by its id: the outbound function uploads it to the Meta sandbox once, sends it by the Meta
-//! media id it got, and reuses that id for the next send.
+//! media id it got, and reuses that id for the next send and for a template's document header.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -290,14 +290,60 @@ async fn send_the_upload(t: &TestStack, agent: &str, id: &str, refused_id: &str)
                 .to_owned(),
         );
     }
+
+    // A template's document header names the upload the same way, and goes by the same id.
+    approve_template(t, "quote_ready", "UTILITY").await;
+    let template = |media: &str| {
+        json!({ "phone_number_id": PHONE_NUMBER_ID, "to": customer, "type": "template",
+                "template": { "name": "quote_ready", "language": { "code": "en_US" }, "components": [
+                    { "type": "header", "parameters": [
+                        { "type": "document", "document": { "media": media, "filename": "quote.pdf" } }
+                    ] }
+                ] } })
+    };
+    let (status, _, refused) = t
+        .call(
+            Method::POST,
+            "/v1/messages",
+            Auth::Bearer(agent),
+            Some(&template(refused_id)),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["errors"][0]["field"], "template.components[0].parameters[0].document.media",
+        "{refused}"
+    );
+    let (status, _, accepted) = t
+        .call(
+            Method::POST,
+            "/v1/messages",
+            Auth::Bearer(agent),
+            Some(&template(id)),
+        )
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    t.wait_for_status(accepted["id"].as_str().expect("id"), "read")
+        .await;
+    let sent = t.sandbox_sent().await;
+    let header = sent
+        .iter()
+        .map(|s| &s["body"])
+        .find(|b| b["template"]["name"] == "quote_ready")
+        .map(|b| b["template"]["components"][0]["parameters"][0].clone())
+        .expect("the sandbox got the template");
+    assert_eq!(
+        header,
+        json!({ "type": "document", "document": { "id": sent_ids[0], "filename": "quote.pdf" } }),
+        "the header goes by the Meta id, never by ours"
+    );
+    sent_ids.push(sent_ids[0].clone());
+
     let uploads = t.sandbox_get("/sandbox/uploads").await;
     let uploads = uploads.as_array().cloned().unwrap_or_default();
     assert_eq!(uploads.len(), 1, "uploaded to Meta once: {uploads:?}");
-    assert_eq!(
-        sent_ids,
-        [uploads[0]["id"].clone(), uploads[0]["id"].clone()]
-            .map(|v| v.as_str().unwrap_or_default().to_owned())
-    );
+    let meta_id = uploads[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(sent_ids, [meta_id.clone(), meta_id.clone(), meta_id]);
     assert_eq!(uploads[0]["phone_number_id"], PHONE_NUMBER_ID);
     assert_eq!(uploads[0]["mime_type"], "application/pdf");
     assert_eq!(uploads[0]["file_size"], 150_000);

@@ -430,11 +430,11 @@ async fn validate(
         return Err(Problem::internal(&"content missing without a field error"));
     };
     // An upload is sent only once it passed its checks, and only as what it is.
-    if let Some((kind, upload_id)) = content.stored_media() {
-        let field = format!("{kind}.media");
+    for stored in content.stored_media() {
+        let field = stored.field;
         let upload = state
             .store
-            .get_media_upload(&caller.tenant, upload_id)
+            .get_media_upload(&caller.tenant, &stored.upload_id)
             .await?
             .ok_or_else(|| Problem::field(&field, "is not an upload of this account"))?;
         if upload.state != switchboard_store::UploadState::Ready {
@@ -443,10 +443,10 @@ async fn validate(
                 "is not ready to send: complete the upload first (POST /v1/media/{id}/complete)",
             ));
         }
-        if upload.kind != kind {
+        if upload.kind != stored.kind {
             return Err(Problem::field(
                 &field,
-                format!("is a {} upload, not {kind}", upload.kind),
+                format!("is a {} upload, not {}", upload.kind, stored.kind),
             ));
         }
     }

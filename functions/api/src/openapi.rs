@@ -951,21 +951,24 @@ const MESSAGE_TYPES: &[(&str, &str)] = &[
     ("text", "Text."),
     (
         "image",
-        "An image: `link` or a media `id`, optional `caption`.",
+        "An image: `link`, a Meta media `id` or one of the account's ready uploads as `media` (`med_…`), optional `caption`.",
     ),
     (
         "video",
-        "A video: `link` or a media `id`, optional `caption`.",
+        "A video: `link`, a Meta media `id` or a ready upload as `media`, optional `caption`.",
     ),
     (
         "audio",
-        "An audio file or voice note: `link` or a media `id`.",
+        "An audio file or voice note: `link`, a Meta media `id` or a ready upload as `media`.",
     ),
     (
         "document",
-        "A document: `link` or a media `id`, optional `caption` and `filename`.",
+        "A document: `link`, a Meta media `id` or a ready upload as `media`, optional `caption` and `filename`.",
     ),
-    ("sticker", "A sticker: `link` or a media `id`."),
+    (
+        "sticker",
+        "A sticker: `link`, a Meta media `id` or a ready upload as `media`.",
+    ),
     (
         "location",
         "A location: `latitude`, `longitude`, optional `name` and `address`.",
@@ -977,11 +980,11 @@ const MESSAGE_TYPES: &[(&str, &str)] = &[
     ),
     (
         "template",
-        "A template message: `name`, `language`, optional `components`. Templates must be approved by Meta.",
+        "A template message: `name`, `language`, optional `components`. Templates must be approved by Meta. A header's image, video or document parameter may name a ready upload as `media`.",
     ),
     (
         "interactive",
-        "Buttons, a list, or another interactive message: `type`, `body`, `action`, …",
+        "Buttons, a list, or another interactive message: `type`, `body`, `action`, …; a media header may name a ready upload as `media`.",
     ),
 ];
 

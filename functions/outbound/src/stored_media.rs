@@ -1,6 +1,6 @@
-//! A message that names one of the tenant's uploads (`{"document": {"media": "med_…"}}`) is
-//! sent by a Meta media id: the upload is streamed from S3 to `POST /{phone-number-id}/media`
-//! once per number, and the id Meta answers is kept on the upload until Meta's 30-day expiry
+//! A message that names one of the tenant's uploads (`{"document": {"media": "med_…"}}`, or the
+//! same in a template's or an interactive message's header) is sent by a Meta media id: the
+//! upload is streamed from S3 to `POST /{phone-number-id}/media` once per number, and the id Meta answers is kept on the upload until Meta's 30-day expiry
 //! (less a day, so an id is never used as it expires), then reused.
 
 use crate::OutboundState;
@@ -38,13 +38,34 @@ pub(crate) async fn resolve(
     message: &MessageRecord,
     mut outbound: OutboundMessage,
 ) -> Result<Result<OutboundMessage, Attempt>, Refused> {
-    let Some((_, upload_id)) = outbound.content.stored_media() else {
-        return Ok(Ok(outbound));
-    };
-    let upload_id = upload_id.to_owned();
+    let mut upload_ids: Vec<String> = outbound
+        .content
+        .stored_media()
+        .into_iter()
+        .map(|stored| stored.upload_id)
+        .collect();
+    upload_ids.dedup();
+    for upload_id in upload_ids {
+        match meta_id_of(state, job, token, message, &upload_id).await? {
+            Ok(meta_id) => outbound.content.use_meta_media_id(&upload_id, &meta_id),
+            Err(not_sent) => return Ok(Err(not_sent)),
+        }
+    }
+    Ok(Ok(outbound))
+}
+
+/// The Meta media id of one upload for the message's number: the cached one while it has a
+/// day left, else the upload streamed to Meta now.
+async fn meta_id_of(
+    state: &OutboundState,
+    job: &OutboundJob,
+    token: &Secret,
+    message: &MessageRecord,
+    upload_id: &str,
+) -> Result<Result<String, Attempt>, Refused> {
     let Some(upload) = state
         .store
-        .get_media_upload(&job.tenant_id, &upload_id)
+        .get_media_upload(&job.tenant_id, upload_id)
         .await
         .map_err(Refused::Store)?
         .filter(|u| u.state == UploadState::Ready)
@@ -60,8 +81,7 @@ pub(crate) async fn resolve(
         .get(number)
         .filter(|m| m.expires_at > now + REUSE_MARGIN)
     {
-        outbound.content.use_meta_media_id(&cached.id);
-        return Ok(Ok(outbound));
+        return Ok(Ok(cached.id.clone()));
     }
 
     let object = state.media.open(&upload.key).await.map_err(|e| {
@@ -101,6 +121,5 @@ pub(crate) async fn resolve(
         tracing::warn!(error = %e, "could not keep the Meta media id");
     }
     tracing::info!(size = upload.size, "upload sent to Meta");
-    outbound.content.use_meta_media_id(&meta_id);
-    Ok(Ok(outbound))
+    Ok(Ok(meta_id))
 }

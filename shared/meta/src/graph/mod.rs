@@ -26,8 +26,9 @@ pub use outbound::{
     ButtonSubType, CaptionedMedia, Contact, ContactAddress, ContactEmail, ContactName, ContactOrg,
     ContactPhone, ContactUrl, ContentError, DocumentMedia, Interactive, InteractiveAction,
     InteractiveHeader, ListRow, ListSection, Location, MarkRead, Media, MessageContent,
-    OutboundMessage, Reaction, ReplyButton, Template, TemplateComponent, TemplateCurrency,
-    TemplateDateTime, TemplateLanguage, TemplateParameter, Text, limits, violations,
+    OutboundMessage, Reaction, ReplyButton, StoredMediaRef, Template, TemplateComponent,
+    TemplateCurrency, TemplateDateTime, TemplateLanguage, TemplateParameter, Text, limits,
+    violations,
 };
 pub use response::SendAccepted;
 pub use templates::{

@@ -169,33 +169,6 @@ fn parse<T: DeserializeOwned>(type_key: &str, value: Value) -> Result<T, Content
 }
 
 impl MessageContent {
-    /// The media kind and our upload id (`med_…`) of a media message that names one of the
-    /// tenant's uploads instead of a Meta id or a link.
-    pub fn stored_media(&self) -> Option<(switchboard_domain::media::MediaKind, &str)> {
-        use switchboard_domain::media::MediaKind;
-        match self {
-            MessageContent::Image(m) => m.media.as_deref().map(|id| (MediaKind::Image, id)),
-            MessageContent::Video(m) => m.media.as_deref().map(|id| (MediaKind::Video, id)),
-            MessageContent::Audio(m) => m.media.as_deref().map(|id| (MediaKind::Audio, id)),
-            MessageContent::Document(m) => m.media.as_deref().map(|id| (MediaKind::Document, id)),
-            MessageContent::Sticker(m) => m.media.as_deref().map(|id| (MediaKind::Sticker, id)),
-            _ => None,
-        }
-    }
-
-    /// Names the upload by the Meta media id it was uploaded as: what Meta is sent.
-    pub fn use_meta_media_id(&mut self, meta_id: &str) {
-        let (id, media) = match self {
-            MessageContent::Image(m) | MessageContent::Video(m) => (&mut m.id, &mut m.media),
-            MessageContent::Audio(m) | MessageContent::Sticker(m) => (&mut m.id, &mut m.media),
-            MessageContent::Document(m) => (&mut m.id, &mut m.media),
-            _ => return,
-        };
-        if media.take().is_some() {
-            *id = Some(meta_id.to_owned());
-        }
-    }
-
     /// Every `type` this model knows, as Meta names them.
     pub const TYPE_NAMES: &'static [&'static str] = &[
         "text",
@@ -537,36 +510,5 @@ mod tests {
         assert_eq!(captioned.screening_text(), ["Clip"]);
         let contacts = MessageContent::Contacts(vec![Contact::named("Ana Lima")]);
         assert_eq!(contacts.screening_text(), ["Ana Lima"]);
-    }
-}
-
-#[cfg(test)]
-mod stored_media_tests {
-    use super::*;
-    use switchboard_domain::media::MediaKind;
-
-    #[test]
-    fn an_upload_is_sent_by_the_meta_id_it_became() {
-        let mut content = MessageContent::from_request(
-            "document",
-            serde_json::json!({"media": "med_1", "filename": "quote.pdf"}),
-        )
-        .expect("reads");
-        assert_eq!(content.stored_media(), Some((MediaKind::Document, "med_1")));
-        content.use_meta_media_id("4490709327384033");
-        assert_eq!(content.stored_media(), None);
-        let json = serde_json::to_value(&content).expect("serializes");
-        assert_eq!(
-            json,
-            serde_json::json!({"type": "document", "document": {"id": "4490709327384033", "filename": "quote.pdf"}})
-        );
-        let mut by_link =
-            MessageContent::Image(CaptionedMedia::by_link("https://example.com/a.png"));
-        by_link.use_meta_media_id("1");
-        assert_eq!(
-            by_link,
-            MessageContent::Image(CaptionedMedia::by_link("https://example.com/a.png")),
-            "only an upload is replaced"
-        );
     }
 }

@@ -8,6 +8,7 @@ mod interactive;
 pub mod limits;
 mod media;
 mod read;
+mod stored_media;
 mod template;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub use interactive::{
 pub use limits::violations;
 pub use media::{CaptionedMedia, DocumentMedia, Media};
 pub use read::MarkRead;
+pub use stored_media::StoredMediaRef;
 pub use template::{
     ButtonSubType, Template, TemplateComponent, TemplateCurrency, TemplateDateTime,
     TemplateLanguage, TemplateParameter,
