@@ -4,7 +4,8 @@ When moto cancels a TransactWriteItems it restores a deep copy of every table th
 touched, silently undoing writes that other request threads made in the meantime. DynamoDB does
 nothing of the kind, so idempotent writes that race (the very thing Switchboard's tests
 exercise) would flake. One lock around DynamoDB requests removes the artifact; every other
-service, SQS long polls included, stays concurrent.
+service, SQS long polls included, stays concurrent. Transactions themselves are decided the
+way DynamoDB decides them, without the copy (moto_transactions.py).
 
 Usage: python moto_server.py [-H 127.0.0.1] [-p 4566]
 """
@@ -19,6 +20,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import run_simple
+
+import moto_transactions
 
 _dynamodb_lock = threading.Lock()
 
@@ -42,6 +45,7 @@ def main():
     parser.add_argument("-p", "--port", type=int, default=int(os.environ.get("MOTO_PORT", 4566)))
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
+    moto_transactions.install()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,

@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// One AWS API call, as IAM sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwsCall {
     /// The template's logical id of the calling function, e.g. `WebhookFunction`.
     pub function: String,
@@ -36,6 +36,9 @@ pub struct AwsCall {
     /// per item, each with the item's own action (`TransactWriteItems` is authorized as the
     /// `PutItem`, `UpdateItem`, ... of its items).
     pub needs: Vec<Need>,
+    /// DynamoDB units the call consumed, when the recorder meters capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::capacity::Capacity>,
 }
 
 /// One authorization a call needs.
@@ -74,6 +77,7 @@ struct Shared {
     calls: Vec<AwsCall>,
     faults: Vec<AwsFault>,
     injected: usize,
+    metering: bool,
 }
 
 /// The record of every call and the queue of faults, shared by all functions of a stack.
@@ -115,6 +119,11 @@ impl AwsCallRecorder {
         self.lock().injected
     }
 
+    /// Meters the DynamoDB capacity of every later call ([`crate::capacity_meter`]), or stops.
+    pub fn meter_capacity(&self, on: bool) {
+        self.lock().metering = on;
+    }
+
     pub fn calls(&self) -> Vec<AwsCall> {
         self.lock().calls.clone()
     }
@@ -142,8 +151,23 @@ impl AwsCallRecorder {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn set_capacity(&self, index: usize, capacity: crate::capacity::Capacity) {
+        if let Some(call) = self.lock().calls.get_mut(index) {
+            call.capacity = Some(capacity);
+        }
+    }
+
+    fn metering(&self) -> bool {
+        self.lock().metering
+    }
+
     /// Records the call and says which fault, if any, it meets.
     fn observe(&self, call: AwsCall, body: &str) -> Option<FaultPhase> {
+        self.observe_at(call, body).1
+    }
+
+    /// As [`Self::observe`], with where the call is kept.
+    fn observe_at(&self, call: AwsCall, body: &str) -> (usize, Option<FaultPhase>) {
         let mut shared = self.lock();
         let fault = shared.faults.iter_mut().find(|f| {
             f.times > 0
@@ -160,7 +184,7 @@ impl AwsCallRecorder {
             shared.injected += 1;
         }
         shared.calls.push(call);
-        phase
+        (shared.calls.len() - 1, phase)
     }
 }
 
@@ -200,14 +224,25 @@ impl HttpConnector for RecordingConnector {
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
         let call = describe(&self.function, &request, &body);
-        let phase = self.recorder.observe(call.clone(), &body);
+        let (index, phase) = self.recorder.observe_at(call.clone(), &body);
         let inner = self.inner.clone();
+        let meter = self.recorder.metering() && call.action.starts_with("dynamodb:");
+        let recorder = self.recorder.clone();
         HttpConnectorFuture::new(async move {
             match phase {
                 Some(FaultPhase::BeforeSend) => Err(injected(&call, "before it was sent")),
                 Some(FaultPhase::AfterSend) => {
                     let _ = inner.call(request).await;
                     Err(injected(&call, "after it was applied"))
+                }
+                None if meter => {
+                    let (response, used) =
+                        crate::capacity_meter::metered(inner, request, &call.operation, &body)
+                            .await;
+                    if let Some(used) = used {
+                        recorder.set_capacity(index, used);
+                    }
+                    response
                 }
                 None => inner.call(request).await,
             }
@@ -237,6 +272,7 @@ fn describe(function: &str, request: &HttpRequest, body: &str) -> AwsCall {
         partition_keys: Vec::new(),
         prefix: None,
         needs: Vec::new(),
+        capacity: None,
     };
     if let Some((prefix, operation)) = target.split_once('.') {
         let service = match prefix {
@@ -647,6 +683,7 @@ mod tests {
             partition_keys: vec![],
             prefix: None,
             needs: vec![],
+            capacity: None,
         };
         let update = "dynamodb:UpdateItem";
         assert_eq!(

@@ -474,6 +474,7 @@ Resources:
                 resource: resource.into(),
                 partition_keys: pk.into_iter().map(Into::into).collect(),
             }],
+            capacity: None,
         }
     }
 

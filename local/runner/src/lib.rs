@@ -4,6 +4,8 @@
 
 pub mod aws_calls;
 pub mod banner;
+pub mod capacity;
+mod capacity_meter;
 pub mod iam;
 pub mod poller;
 pub mod provision;
