@@ -10,9 +10,10 @@ MOTO_VENV := $(VENV)/moto
 TOOLS_VENV := $(VENV)/tools
 BENCH_VENV := $(VENV)/bench
 SCHEMATHESIS_VENV := $(VENV)/schemathesis
+CHECKOV_VENV := $(VENV)/checkov
 export MOTO_PORT ?= 4566
 
-.PHONY: help dev test bench fmt lint unit-test e2e-test template-check venvs clean fuzz
+.PHONY: help dev test bench bench-tools fmt lint unit-test e2e-test template-check venvs clean fuzz
 
 help:
 	@echo "make dev    - run every function, moto and the Meta sandbox locally"
@@ -41,7 +42,14 @@ $(SCHEMATHESIS_VENV)/.installed: local/python/schemathesis.txt
 	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
-venvs: $(MOTO_VENV)/.installed $(TOOLS_VENV)/.installed $(SCHEMATHESIS_VENV)/.installed
+# checkov, for template-check; it pins its own versions of packages aws-sam-cli and cfn-lint
+# also need, so it does not share their venv.
+$(CHECKOV_VENV)/.installed: local/python/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+venvs: $(MOTO_VENV)/.installed $(TOOLS_VENV)/.installed $(SCHEMATHESIS_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 fmt:
 	cargo fmt --all
@@ -65,7 +73,7 @@ e2e-test: $(MOTO_VENV)/.installed $(SCHEMATHESIS_VENV)/.installed
 	SWITCHBOARD_AWS_CALL_LOG=$(AWS_CALL_LOG) CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
 	CARGO_BUILD_TARGET=$(HOST_TARGET) cargo run --quiet --locked -p switchboard-dev -- iam-check --calls $(AWS_CALL_LOG) --template template.yaml
 
-template-check: $(TOOLS_VENV)/.installed
+template-check: $(TOOLS_VENV)/.installed $(CHECKOV_VENV)/.installed
 	scripts/check-template.sh
 
 test: lint e2e-test template-check
@@ -73,8 +81,24 @@ test: lint e2e-test template-check
 dev: $(MOTO_VENV)/.installed
 	scripts/dev.sh
 
-bench: $(BENCH_VENV)/.installed $(MOTO_VENV)/.installed
+bench: bench-tools $(BENCH_VENV)/.installed $(MOTO_VENV)/.installed
 	scripts/bench.sh
+
+# valgrind (instructions per update, scripts/bench-callgrind.sh) and wrk (webhook load,
+# scripts/bench-load.sh) are Debian packages, not pip or cargo ones: installed here only when
+# missing, through sudo when not root, so a second run touches nothing.
+bench-tools:
+	@missing=""; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null; then as_root="sudo"; \
+	  else echo "bench-tools: installing$$missing needs root or sudo" >&2; exit 1; fi; \
+	  echo "Installing$$missing (Debian packages)..."; \
+	  $$as_root apt-get update -q && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 # Every fuzz target (fuzz/, its own workspace) for FUZZ_SECONDS each, seeded from
 # ../shared/conformance; fails on a crash. cargo-fuzz is installed project-locally.

@@ -7,10 +7,13 @@
 //! ```text
 //! cargo bench -p switchboard-meta --bench webhook_throughput -- [--seconds S]
 //!     [--app-secret SECRET] [--corpus-out corpus.jsonl] [--json result.json]
-//!     [--only verify|parse|route|full|naive] [--cases SUBSTRING]
+//!     [--only verify|parse|route|full|naive] [--cases SUBSTRING] [--passes N]
 //! ```
 //! `--only` and `--cases` narrow a run down for profiling; `BENCH_SHOW_ROUNDS=1` prints every
-//! round. Rates are updates (webhook bodies) per second of this thread's CPU time, the median
+//! round. `--passes N` (with `--only`) replaces the timed rounds with exactly N passes over the
+//! corpus and no clock reads, for an instruction counter: two runs with N and 2N passes differ
+//! by N passes' instructions alone, startup and corpus loading cancelling out
+//! (`scripts/bench-callgrind.sh`). Rates are updates (webhook bodies) per second of this thread's CPU time, the median
 //! of ten rounds, with the best round beside it: the machine is shared, and wall time would
 //! measure the neighbours too. The passes of a run take their rounds in turn, so that drifting
 //! load shifts them alike and their ratios stay meaningful.
@@ -39,6 +42,7 @@ struct Args {
     json: Option<PathBuf>,
     only: Option<String>,
     cases: Option<String>,
+    passes: Option<u64>,
 }
 
 fn parse_args() -> Args {
@@ -49,6 +53,7 @@ fn parse_args() -> Args {
         json: None,
         only: None,
         cases: None,
+        passes: None,
     };
     let mut it = env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -60,10 +65,14 @@ fn parse_args() -> Args {
             "--json" => args.json = Some(value().into()),
             "--only" => args.only = Some(value()),
             "--cases" => args.cases = Some(value()),
+            "--passes" => args.passes = Some(value().parse().unwrap_or_else(|_| usage())),
             // Passed by `cargo bench` to every bench target.
             "--bench" => {}
             _ => usage(),
         }
+    }
+    if args.passes.is_some() && args.only.is_none() {
+        usage();
     }
     args
 }
@@ -71,7 +80,7 @@ fn parse_args() -> Args {
 fn usage() -> ! {
     eprintln!(
         "usage: webhook_throughput [--seconds S] [--app-secret SECRET] [--corpus-out PATH] [--json PATH] \
-         [--only verify|parse|route|full|naive] [--cases SUBSTRING]"
+         [--only verify|parse|route|full|naive] [--cases SUBSTRING] [--passes N (with --only)]"
     );
     process::exit(2)
 }
@@ -244,6 +253,21 @@ fn measure_interleaved(corpus: &[Case], seconds: f64, passes: &mut [Pass<'_>]) -
         .collect()
 }
 
+/// Runs `pass` exactly `passes` times over the corpus, reading no clock: under an instruction
+/// counter every update then costs the same in every run. Returns how many updates ran. Never
+/// inlined, so that callgrind's `--toggle-collect` can count this function and its callees alone.
+#[inline(never)]
+fn run_passes(corpus: &[Case], passes: u64, mut pass: impl FnMut(&Case) -> usize) -> u64 {
+    let mut updates = 0u64;
+    for _ in 0..passes {
+        for case in corpus {
+            black_box(pass(black_box(case)));
+        }
+        updates += corpus.len() as u64;
+    }
+    updates
+}
+
 /// CPU time of the calling thread: the first field of `/proc/thread-self/schedstat`, in ns.
 fn thread_cpu_time() -> Option<Duration> {
     let stat = fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -310,33 +334,31 @@ fn main() {
             rate.median, rate.best
         )
     };
-    match args.only.as_deref() {
-        Some("verify") => {
-            let (rate, total) = measure(&corpus, args.seconds, |c| verify(&verifier, c));
-            return phase("verify only", rate, total);
+    if let Some(only) = args.only.as_deref() {
+        let (label, pass): (&str, Pass<'_>) = match only {
+            "verify" => ("verify only", Box::new(|c| verify(&verifier, c))),
+            "route" => ("parse+route only", Box::new(parse_and_route)),
+            "full" => (
+                "verify+parse+route",
+                Box::new(|c| verify(&verifier, c) + parse_and_route(c)),
+            ),
+            "parse" => (
+                "parse only",
+                Box::new(|c| webhook::parse(&c.body).map_or(0, |n| n.change_count())),
+            ),
+            "naive" => ("naive", Box::new(|c| naive(app_secret, c))),
+            _ => usage(),
+        };
+        if let Some(passes) = args.passes {
+            let updates = run_passes(&corpus, passes, pass);
+            println!(
+                "rust: {updates} updates {label} ({} cases x {passes} passes)",
+                corpus.len()
+            );
+            return;
         }
-        Some("route") => {
-            let (rate, total) = measure(&corpus, args.seconds, parse_and_route);
-            return phase("parse+route only", rate, total);
-        }
-        Some("full") => {
-            let (rate, total) = measure(&corpus, args.seconds, |c| {
-                verify(&verifier, c) + parse_and_route(c)
-            });
-            return phase("verify+parse+route", rate, total);
-        }
-        Some("parse") => {
-            let (rate, total) = measure(&corpus, args.seconds, |c| {
-                webhook::parse(&c.body).map_or(0, |n| n.change_count())
-            });
-            return phase("parse only", rate, total);
-        }
-        Some("naive") => {
-            let (rate, total) = measure(&corpus, args.seconds, |c| naive(app_secret, c));
-            return phase("naive", rate, total);
-        }
-        Some(_) => usage(),
-        None => {}
+        let (rate, total) = measure(&corpus, args.seconds, pass);
+        return phase(label, rate, total);
     }
 
     let mut passes: Vec<Pass<'_>> = vec![
