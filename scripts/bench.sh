@@ -21,7 +21,7 @@ python=.venv/bench/bin/python
 seconds="${BENCH_SECONDS:-3}"
 pairs="${BENCH_PAIRS:-5}"
 app_secret="switchboard-bench-app-secret"
-ratio_target=20
+ratio_target=50
 size_target_mb=10
 
 if [ ! -x "$python" ]; then
@@ -29,7 +29,7 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 mkdir -p "$out"
-rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/outbound.json "$out"/media.json "$out"/policy.json "$out"/report.json
+rm -f "$out"/rust-*.json "$out"/pywa-*.json "$out"/vault.json "$out"/login.json "$out"/outbound.json "$out"/media.json "$out"/per_message.json "$out"/policy.json "$out"/report.json
 
 echo "Building the Rust bench (release profile; the first build takes a few minutes)..."
 cargo bench -q -p switchboard-meta --bench webhook_throughput --no-run
@@ -47,6 +47,36 @@ done
 echo "Compliance policy decisions per second..."
 cargo bench -q -p switchboard-domain --bench policy_decisions -- \
   --seconds "$seconds" --json "$PWD/$out/policy.json"
+
+# Instructions per webhook update under callgrind (scripts/bench-callgrind.sh): verify,
+# parse + route and the whole path, counted rather than timed, so that a busy machine gives the
+# same numbers. Writes $out/callgrind.json.
+callgrind_status="measured"
+if command -v valgrind > /dev/null; then
+  echo "Instructions per webhook update (callgrind)..."
+  if ! scripts/bench-callgrind.sh > "$out/callgrind.log" 2>&1; then
+    callgrind_status="failed (see $out/callgrind.log)"
+  fi
+else
+  callgrind_status="skipped: valgrind is not installed (make bench-tools)"
+fi
+export CALLGRIND_STATUS="$callgrind_status"
+
+# The webhook under load (scripts/bench-load.sh): wrk posts signed, distinct bodies to the dev
+# runner (release build) and moto for LOAD_SECONDS (default 60): requests per second, latency,
+# errors, and which process limits the rate. Writes $out/load.json.
+load_status="measured"
+if ! command -v wrk > /dev/null; then
+  load_status="skipped: wrk is not installed (make bench-tools)"
+elif [ ! -x .venv/moto/bin/python ]; then
+  load_status="skipped: moto is not installed (make .venv/moto/.installed)"
+else
+  echo "Webhook load: wrk against the dev runner for ${LOAD_SECONDS:-60} s (against moto)..."
+  if ! scripts/bench-load.sh > "$out/load.log" 2>&1; then
+    load_status="failed (see $out/load.log)"
+  fi
+fi
+export LOAD_STATUS="$load_status"
 
 # The token vault: opens per second with and without its data-key cache, against moto
 # (shared/platform/benches/token_vault.rs; both sides in one run, alternating rounds).
@@ -101,6 +131,53 @@ else
   media_status="skipped: moto is not installed (make .venv/moto/.installed)"
 fi
 
+# What one message costs and how long it takes, through the whole local stack
+# (local/runner/benches/per_message.rs): AWS requests and DynamoDB capacity units (metered
+# by DynamoDB's billing rules around each call; moto does not meter) per inbound text, status
+# update and outbound message, and latency webhook -> stored, customer message -> reply at the
+# sandbox (BENCH_TEXTS, default 1000). Writes $out/per_message.json.
+per_message_status="measured"
+if [ -x .venv/moto/bin/python ]; then
+  echo "Per message: requests, capacity units and latency over ${BENCH_TEXTS:-1000} texts (against moto; minutes)..."
+  if ! scripts/with-moto.sh cargo bench -q -p switchboard-dev --bench per_message -- \
+      --texts "${BENCH_TEXTS:-1000}" --json "$PWD/$out/per_message.json" > "$out/per_message.log" 2>&1; then
+    per_message_status="failed (see $out/per_message.log)"
+  fi
+else
+  per_message_status="skipped: moto is not installed (make .venv/moto/.installed)"
+fi
+export PER_MESSAGE_STATUS="$per_message_status"
+
+# Cold start of every function's release bootstrap, beside a hello-world lambda_http binary
+# built with the same profile (local/hello), each started by a Lambda Runtime API emulator of
+# our own (local/runner/benches/cold_start.rs): exec -> first /next, exec -> first response,
+# peak RSS, stripped sizes; medians of BENCH_COLD_START_RUNS (default 10) runs. The functions
+# read their secrets during init, so it runs against moto. Fat LTO links every bootstrap on
+# its own: the first build takes many minutes, later ones are cached.
+cold_start_status="measured"
+cold_start_bins=()
+for bin in webhook api inbound outbound operations template-sync media hello; do
+  cold_start_bins+=(--bin "$bin")
+done
+cold_start_dir="target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}release"
+rm -f "$out/cold_start.json"
+if [ -x .venv/moto/bin/python ]; then
+  echo "Cold start of every bootstrap (release build, then runs against moto)..."
+  if ! cargo build -q --release -p switchboard-webhook -p switchboard-api -p switchboard-inbound \
+      -p switchboard-outbound -p switchboard-operations -p switchboard-template-sync \
+      -p switchboard-media -p switchboard-hello "${cold_start_bins[@]}" \
+      > "$out/cold_start-build.log" 2>&1; then
+    cold_start_status="failed (see $out/cold_start-build.log)"
+  elif ! scripts/with-moto.sh cargo bench -q -p switchboard-dev --bench cold_start -- \
+      --runs "${BENCH_COLD_START_RUNS:-10}" --bin-dir "$PWD/$cold_start_dir" \
+      --json "$PWD/$out/cold_start.json" > "$out/cold_start.log" 2>&1; then
+    cold_start_status="failed (see $out/cold_start.log)"
+  fi
+else
+  cold_start_status="skipped: moto is not installed (make .venv/moto/.installed)"
+fi
+export COLD_START_STATUS="$cold_start_status"
+
 echo "Building the webhook bootstrap (release)..."
 bootstrap=target/release/webhook
 size_status="built"
@@ -113,6 +190,55 @@ OUT="$out" PAIRS="$pairs" RATIO_TARGET="$ratio_target" SIZE_TARGET_MB="$size_tar
   BOOTSTRAP="$bootstrap" SIZE_STATUS="$size_status" VAULT_STATUS="$vault_status" LOGIN_STATUS="$login_status" \
   OUTBOUND_STATUS="$outbound_status" MEDIA_STATUS="$media_status" python3 - <<'PY'
 import json, os, shutil, statistics, subprocess, tempfile
+
+# US East (N. Virginia) list prices, x86_64, on-demand; docs/cost.md cites each page. US$.
+PRICES = {
+    "as_of": "2025 list prices; see docs/cost.md",
+    "api_gateway_http_per_million": 1.00,
+    "lambda_requests_per_million": 0.20,
+    "lambda_gb_second": 0.0000166667,
+    "sqs_standard_per_million": 0.40,
+    "sqs_fifo_per_million": 0.50,
+    "dynamodb_write_unit_per_million": 0.625,
+    "dynamodb_read_unit_per_million": 0.125,
+    "kms_per_million": 3.00,
+    "xray_traces_per_million": 5.00,
+    "end_user_messaging_social_per_message": 0.005,
+}
+# What a local run cannot measure, assumed and stated: Lambda's billed time per invocation
+# (each AWS request about 8 ms in-region, plus 2 ms of our own), the functions' 256 MB,
+# full SQS batches of 10, one message per webhook POST, and X-Ray sampling 5% of requests
+# at sustained rates (its default rule).
+ASSUMED = {"ms_per_aws_request": 8.0, "ms_own": 2.0, "memory_gb": 0.25, "batch": 10,
+           "xray_sampled": 0.05}
+
+def cost_per_million(pm):
+    """US$ per million inbound text messages, from the counted requests and units."""
+    t = pm["inbound_text"]
+    ops = t["requests_by_operation"]
+    webhook_requests = ops.get("dynamodb:PutItem", 0) + ops.get("sqs:SendMessageBatch", 0)
+    requests = t["aws_requests"]
+    # Webhook invocation per message; the inbound invocation is shared by a batch, but each
+    # record's own requests run one after another inside it.
+    gb_seconds = ASSUMED["memory_gb"] * (
+        (requests * ASSUMED["ms_per_aws_request"] + 2 * ASSUMED["ms_own"]) / 1000.0)
+    sqs = ops.get("sqs:SendMessageBatch", 0) + 2.0 / ASSUMED["batch"]  # send, then receive + delete per batch
+    lines = {
+        "api_gateway": PRICES["api_gateway_http_per_million"],
+        "lambda_requests": (1 + 1.0 / ASSUMED["batch"]) * PRICES["lambda_requests_per_million"],
+        "lambda_duration": gb_seconds * 1e6 * PRICES["lambda_gb_second"],
+        "sqs": sqs * PRICES["sqs_standard_per_million"],
+        "dynamodb_writes": t["dynamodb_write_units"] * PRICES["dynamodb_write_unit_per_million"],
+        "dynamodb_reads": t["dynamodb_read_units"] * PRICES["dynamodb_read_unit_per_million"],
+        "kms": ops.get("kms:Decrypt", 0) * PRICES["kms_per_million"],
+        "xray": ASSUMED["xray_sampled"] * PRICES["xray_traces_per_million"],
+    }
+    total = sum(lines.values())
+    fee = PRICES["end_user_messaging_social_per_message"] * 1e6
+    return {"per_million_inbound_texts": lines, "total": total, "target": 5.0,
+            "met": total <= 5.0, "end_user_messaging_social_fee_per_million": fee,
+            "fraction_of_that_fee": total / fee, "prices": PRICES, "assumed": ASSUMED,
+            "webhook_requests_per_text": webhook_requests}
 
 out = os.environ["OUT"]
 pairs = int(os.environ["PAIRS"])
@@ -207,6 +333,29 @@ if os.path.exists(f"{out}/media.json"):
 report["media"] = media
 with open(f"{out}/policy.json") as f:
     report["policy"] = json.load(f)
+
+def section(name, status_env):
+    data = {"status": os.environ.get(status_env, "not run")}
+    if os.path.exists(f"{out}/{name}.json"):
+        with open(f"{out}/{name}.json") as f:
+            data.update(json.load(f))
+    return data
+
+callgrind = section("callgrind", "CALLGRIND_STATUS")
+report["callgrind"] = callgrind
+load = section("load", "LOAD_STATUS")
+report["load"] = load
+per_message = section("per_message", "PER_MESSAGE_STATUS")
+# Targets of the proof issue for an inbound text message.
+if "inbound_text" in per_message:
+    t = per_message["inbound_text"]
+    per_message["inbound_text_targets"] = {
+        "aws_requests": 6, "aws_requests_met": t["aws_requests"] <= 6,
+        "dynamodb_write_units": 5, "dynamodb_write_units_met": t["dynamodb_write_units"] <= 5,
+    }
+    per_message["cost"] = cost_per_million(per_message)
+report["per_message"] = per_message
+report["cold_start"] = section("cold_start", "COLD_START_STATUS")
 with open(f"{out}/report.json", "w") as f:
     json.dump(report, f, indent=2)
 
@@ -277,5 +426,63 @@ if "mb_per_second" in media:
           f"(before the fetch {m['rss_before_mb']:.1f} MB)")
 else:
     print(f"Media: {media['status']}")
+if "stages" in callgrind:
+    st = callgrind["stages"]
+    print(f"Instructions per webhook update (callgrind, {callgrind['cases']} cases, "
+          f"repeatable: {callgrind['repeatable']})")
+    print(f"  {'verify':<28}{st['verify']['instructions_per_update']:>12,.0f}   "
+          f"({callgrind['sha256_backend_under_valgrind']})")
+    print(f"  {'parse + route':<28}{st['route']['instructions_per_update']:>12,.0f}")
+    print(f"  {'verify + parse + route':<28}{st['full']['instructions_per_update']:>12,.0f}")
+else:
+    print(f"Instructions per update: {callgrind['status']}")
+if "requests_per_second" in load:
+    lm = load["latency_ms"]
+    print(f"Webhook load: wrk -c{load['connections']} for {load['seconds']} s, signed distinct bodies, "
+          f"dev runner (release) + moto")
+    print(f"  {'requests/s':<28}{load['requests_per_second']:>12,.1f}   error rate {load['error_rate']:.1%}, "
+          f"p50 {lm['p50']:.0f} ms, p99 {lm['p99']:.0f} ms")
+    print(f"  bottleneck: {load['bottleneck']}: {load['bottleneck_reason']}")
+else:
+    print(f"Webhook load: {load['status']}")
+if "inbound_text" in per_message:
+    pm = per_message
+    tg = pm["inbound_text_targets"]
+    print(f"Per message, counted through the local stack ({pm['metered_texts']} texts with replies; "
+          f"capacity by DynamoDB's billing rules)")
+    print(f"  {'':<28}{'AWS requests':>14}{'write units':>14}{'read units':>12}")
+    for label, key in [("inbound text", "inbound_text"), ("first text of a customer", "inbound_first_text"),
+                       ("status update", "status_update"), ("outbound message", "outbound_message")]:
+        f = pm[key]
+        print(f"  {label:<28}{f['aws_requests']:>14.1f}{f['dynamodb_write_units']:>14.1f}{f['dynamodb_read_units']:>12.1f}")
+    print(f"  inbound text targets: <= 6 requests: {met(tg['aws_requests_met'])}, "
+          f"<= 5 write units: {met(tg['dynamodb_write_units_met'])}")
+    c = pm["cost"]
+    print(f"  {'AWS US$ per million inbound texts':<44}{c['total']:>8.2f}   target <= 5: {met(c['met'])} "
+          f"({c['fraction_of_that_fee']:.4f} of End User Messaging Social's US$ {c['end_user_messaging_social_fee_per_million']:,.0f})")
+    la = pm["latency"]
+    print(f"  latency over {la['webhook_to_stored']['count']} texts (moto): webhook -> stored "
+          f"p50 {la['webhook_to_stored']['p50_ms']:.0f} / p99 {la['webhook_to_stored']['p99_ms']:.0f} ms; "
+          f"customer message -> reply at the sandbox p50 {la['customer_message_to_reply']['p50_ms']:.0f} / "
+          f"p99 {la['customer_message_to_reply']['p99_ms']:.0f} ms")
+else:
+    print(f"Per message: {per_message['status']}")
+cold = report["cold_start"]
+if "functions" in cold:
+    w = cold["webhook"]
+    print(f"Cold start, release bootstraps started by a local Lambda Runtime API "
+          f"(medians of {cold['runs']} runs; init = exec -> first /next)")
+    print(f"  {'function':<16}{'MB':>7}{'init ms':>10}{'x hello':>9}{'1st resp ms':>13}{'x hello':>9}{'RSS MiB':>9}")
+    for f in cold["functions"]:
+        med = lambda k: f[k]["median"] if f.get(k) else float("nan")
+        ratio = lambda k: f.get(k) if f.get(k) is not None else float("nan")
+        print(f"  {f['function']:<16}{f['stripped_mb']:>7.2f}{med('init_ms'):>10.1f}"
+              f"{ratio('init_ratio_to_hello'):>9.2f}{med('first_response_ms'):>13.1f}"
+              f"{ratio('first_response_ratio_to_hello'):>9.2f}{med('peak_rss_mib'):>9.1f}")
+    print(f"  webhook cold start <= {w['ratio_target']}x hello: init {met(w['init_ratio_met'])}, "
+          f"first response {met(w['first_response_ratio_met'])}; bootstrap <= {w['size_target_mb']} MB: "
+          f"{met(w['size_met'])}")
+else:
+    print(f"Cold start: {cold['status']}")
 print(f"Report: {out}/report.json")
 PY
