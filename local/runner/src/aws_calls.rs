@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,9 @@ pub enum FaultPhase {
     BeforeSend,
     /// The request is applied by the emulator, but the caller never sees the answer.
     AfterSend,
+    /// The service refuses the request as throttled (HTTP 400 `ThrottlingException`, what
+    /// DynamoDB, SQS and KMS answer over their JSON protocols); nothing is applied.
+    Throttled,
 }
 
 /// Fails the next `times` matching calls.
@@ -235,6 +238,7 @@ impl HttpConnector for RecordingConnector {
                     let _ = inner.call(request).await;
                     Err(injected(&call, "after it was applied"))
                 }
+                Some(FaultPhase::Throttled) => throttled(),
                 None if meter => {
                     let (response, used) =
                         crate::capacity_meter::metered(inner, request, &call.operation, &body)
@@ -248,6 +252,17 @@ impl HttpConnector for RecordingConnector {
             }
         })
     }
+}
+
+fn throttled() -> Result<HttpResponse, ConnectorError> {
+    let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded (injected)"}"#;
+    http::Response::builder()
+        .status(400)
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amzn-query-error", "ThrottlingException;Sender")
+        .body(aws_smithy_types::body::SdkBody::from(body))
+        .map_err(|e| ConnectorError::other(e.into(), None))
+        .and_then(|r| HttpResponse::try_from(r).map_err(|e| ConnectorError::other(e.into(), None)))
 }
 
 fn injected(call: &AwsCall, when: &str) -> ConnectorError {
