@@ -428,6 +428,45 @@ async fn every_function_environment_resolves_to_the_created_resources() {
             // The tenant's token for Meta's media, and the key our copies are encrypted with.
             expected.extend(["TOKEN_KEY_ID", "MEDIA_KEY_ID"]);
         }
+        if function == "OutboundFunction" {
+            // A job's last failure goes to its dead-letter queue with its reason, on the
+            // receive SQS's own redrive would move it.
+            expected.extend(["DEAD_LETTER_QUEUE_URL", "MAX_RECEIVES"]);
+            assert_eq!(
+                Some(&env["DEAD_LETTER_QUEUE_URL"]),
+                r["OutboundDeadLetterQueue"].url.as_ref(),
+                "{function}"
+            );
+            let queue = all_queue_attributes(
+                &aws_sdk_sqs::Client::new(&aws),
+                r["OutboundQueue"].url.as_deref().unwrap_or_default(),
+            )
+            .await;
+            let redrive: Value =
+                serde_json::from_str(&queue["RedrivePolicy"]).expect("redrive policy is JSON");
+            assert_eq!(
+                env["MAX_RECEIVES"],
+                redrive["maxReceiveCount"].to_string().trim_matches('"'),
+                "MAX_RECEIVES is OutboundQueue's maxReceiveCount"
+            );
+        }
+        if function == "OperationsFunction" {
+            // The dead-letter queues it lists and redrives, and the media queue they return to.
+            expected.extend([
+                "INBOUND_DEAD_LETTER_QUEUE_URL",
+                "OUTBOUND_DEAD_LETTER_QUEUE_URL",
+                "MEDIA_DEAD_LETTER_QUEUE_URL",
+                "MEDIA_QUEUE_URL",
+            ]);
+            for (var, queue) in [
+                ("INBOUND_DEAD_LETTER_QUEUE_URL", "InboundDeadLetterQueue"),
+                ("OUTBOUND_DEAD_LETTER_QUEUE_URL", "OutboundDeadLetterQueue"),
+                ("MEDIA_DEAD_LETTER_QUEUE_URL", "MediaDeadLetterQueue"),
+                ("MEDIA_QUEUE_URL", "MediaQueue"),
+            ] {
+                assert_eq!(Some(&env[var]), r[queue].url.as_ref(), "{function} {var}");
+            }
+        }
         if function == "InboundFunction" {
             // One media job per media message.
             expected.push("MEDIA_QUEUE_URL");

@@ -13,6 +13,30 @@ pub const DEFAULT_QUARANTINE_LIST: u32 = 100;
 /// Most unrouted events one replay handles (one page of the store).
 pub const MAX_UNROUTED_REPLAY: u32 = switchboard_store::MAX_PAGE_SIZE as u32;
 pub const DEFAULT_UNROUTED_REPLAY: u32 = MAX_UNROUTED_REPLAY;
+/// Most dead letters one listing shows (one SQS receive).
+pub const MAX_DEAD_LETTER_LIST: u32 = 10;
+/// Most dead letters one redrive moves.
+pub const MAX_DEAD_LETTER_REDRIVE: u32 = 500;
+pub const DEFAULT_DEAD_LETTER_REDRIVE: u32 = 100;
+
+/// The queues whose dead letters an operator can list and redrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterQueue {
+    Inbound,
+    Outbound,
+    Media,
+}
+
+impl DeadLetterQueue {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeadLetterQueue::Inbound => "inbound",
+            DeadLetterQueue::Outbound => "outbound",
+            DeadLetterQueue::Media => "media",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -36,6 +60,24 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
     },
+    /// The records a queue's consumer gave up on, with the reason it recorded (a record SQS
+    /// moved itself, after a crash or timeout, has none); bodies are not shown.
+    /// `{"op":"list_dead_letters","queue":"outbound"}`
+    ListDeadLetters {
+        queue: DeadLetterQueue,
+        /// 1 to [`MAX_DEAD_LETTER_LIST`]; the most when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// Moves dead letters back to their queue, oldest first, once the cause is fixed; each is
+    /// deleted from the dead-letter queue once it is queued again. The consumers apply a
+    /// record once however often it arrives. `{"op":"redrive_dead_letters","queue":"outbound"}`
+    RedriveDeadLetters {
+        queue: DeadLetterQueue,
+        /// 1 to [`MAX_DEAD_LETTER_REDRIVE`]; [`DEFAULT_DEAD_LETTER_REDRIVE`] when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
 }
 
 impl Command {
@@ -44,6 +86,8 @@ impl Command {
             Command::ListQuarantine { .. } => "list_quarantine",
             Command::ReplayQuarantine { .. } => "replay_quarantine",
             Command::ReplayUnrouted { .. } => "replay_unrouted",
+            Command::ListDeadLetters { .. } => "list_dead_letters",
+            Command::RedriveDeadLetters { .. } => "redrive_dead_letters",
         }
     }
 }
@@ -55,6 +99,40 @@ pub enum Outcome {
     ListQuarantine(QuarantineListing),
     ReplayQuarantine(QuarantineReplayed),
     ReplayUnrouted(UnroutedReplayed),
+    ListDeadLetters(DeadLetterListing),
+    RedriveDeadLetters(DeadLettersRedriven),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetterListing {
+    pub queue: DeadLetterQueue,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    pub message_id: String,
+    /// The record's id on its own queue, when its consumer kept it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_message_id: Option<String>,
+    /// Why its consumer gave up; none when SQS moved it (the consumer crashed or timed out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Receives on its own queue before it was given up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receives: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<String>,
+    pub body_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLettersRedriven {
+    pub queue: DeadLetterQueue,
+    /// Queued again and deleted from the dead-letter queue.
+    pub redriven: usize,
+    /// Queued again, but the delete failed: redriven again next time (harmless).
+    pub not_deleted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -19,5 +19,19 @@ pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<OperationsState> {
         intake: EventIntake::new(config, sdk),
         quarantine: Quarantine::new(aws::s3_client(sdk), &config.data_bucket),
         store: Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+        sqs: aws_sdk_sqs::Client::new(sdk),
+        dead_letters: config
+            .dead_letter_queues
+            .iter()
+            .filter_map(|(name, dead)| {
+                let source = match *name {
+                    "inbound" => Some(config.inbound_queue_url.clone()),
+                    "outbound" => Some(config.outbound_queue_url.clone()),
+                    "media" => config.media_queue_url.clone(),
+                    _ => None,
+                }?;
+                Some((*name, (dead.clone(), source)))
+            })
+            .collect(),
     })
 }

@@ -12,11 +12,15 @@
 //! - `replay_unrouted`: the events kept for a phone number no tenant had, enqueued again for
 //!   the inbound function now that the number is onboarded.
 //!
+//! - `list_dead_letters`, `redrive_dead_letters`: the records a consumer gave up on, with
+//!   the reason it recorded, and moving them back to their queue once the cause is fixed.
+//!
 //! The commands and answers are in [`command`]. Nothing here needs the Meta secret: a
 //! quarantined body was signature-checked when it arrived, and only the webhook writes there.
 //! Logs carry the op, keys and counts, never message content or customer numbers.
 
 pub mod command;
+mod dead_letters;
 mod init;
 mod quarantine;
 mod unrouted;
@@ -37,6 +41,9 @@ pub struct OperationsState {
     pub quarantine: Quarantine,
     /// Unrouted events and phone routes.
     pub store: Store,
+    pub sqs: aws_sdk_sqs::Client,
+    /// Each dead-letter queue and the queue its records go back to, by queue name.
+    pub dead_letters: std::collections::BTreeMap<&'static str, (String, String)>,
 }
 
 /// One invocation: decodes the payload as a [`Command`] and runs it. Never fails: every
@@ -72,6 +79,16 @@ pub async fn run(state: &OperationsState, command: Command) -> Answer {
             } => Box::pin(unrouted::replay(state, &phone_number_id, limit))
                 .await
                 .map(Outcome::ReplayUnrouted),
+            Command::ListDeadLetters { queue, limit } => {
+                Box::pin(dead_letters::list(state, queue, limit))
+                    .await
+                    .map(Outcome::ListDeadLetters)
+            }
+            Command::RedriveDeadLetters { queue, limit } => {
+                Box::pin(dead_letters::redrive(state, queue, limit))
+                    .await
+                    .map(Outcome::RedriveDeadLetters)
+            }
         };
         match result {
             Ok(outcome) => Answer::Done(outcome),
@@ -98,7 +115,13 @@ fn failed(op: Option<&'static str>, e: OpError) -> Answer {
 }
 
 fn known_op(op: &str) -> Option<&'static str> {
-    ["list_quarantine", "replay_quarantine", "replay_unrouted"]
-        .into_iter()
-        .find(|known| *known == op)
+    [
+        "list_quarantine",
+        "replay_quarantine",
+        "replay_unrouted",
+        "list_dead_letters",
+        "redrive_dead_letters",
+    ]
+    .into_iter()
+    .find(|known| *known == op)
 }

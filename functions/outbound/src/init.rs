@@ -49,5 +49,12 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<OutboundState>
             config.data_bucket.clone(),
             config.media_key_id.clone(),
         ),
+        dead_letters: config.dead_letters.as_ref().map(|(url, max_receives)| {
+            switchboard_platform::dead_letter::DeadLetters::new(
+                aws_sdk_sqs::Client::new(sdk),
+                url,
+                *max_receives,
+            )
+        }),
     }))
 }

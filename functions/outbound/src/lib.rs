@@ -40,6 +40,8 @@ pub struct OutboundState {
     pub metrics: Arc<dyn MetricsSink>,
     /// Tenants' uploads, read to upload them to Meta.
     pub media: switchboard_platform::media_store::MediaStore,
+    /// Where a job's last failure is kept with its reason.
+    pub dead_letters: Option<switchboard_platform::dead_letter::DeadLetters>,
 }
 
 /// The `service` dimension of the function's metrics.
@@ -55,6 +57,8 @@ pub const MESSAGES_SKIPPED: &str = "MessagesSkipped";
 pub const JOB_ERRORS: &str = "JobErrors";
 /// Records returned unstarted: not enough of the invocation was left.
 pub const JOBS_DEFERRED: &str = "JobsDeferred";
+/// Jobs kept in the dead-letter queue with their reason after their last receive.
+pub const JOBS_DEAD_LETTERED: &str = "JobsDeadLettered";
 pub const SEND_LATENCY: &str = "SendLatency";
 
 /// What one record may take at most: the Graph client's timeout plus recording's retries,
@@ -82,12 +86,19 @@ pub async fn handle_batch(
     )
     .await;
     let mut failures = Vec::new();
+    let mut failed_with_reason = Vec::new();
     let mut deferred = 0usize;
     for outcome in outcomes {
-        failures.extend(outcome.failures);
+        for (id, reason) in outcome.failures {
+            match reason {
+                Some(reason) => failed_with_reason.push((id, reason)),
+                None => failures.push(id),
+            }
+        }
         deferred += outcome.deferred;
         metrics.absorb(outcome.metrics);
     }
+    failures.extend(settle(state, &event.records, failed_with_reason, &mut metrics).await);
     if deferred > 0 {
         metrics.count(JOBS_DEFERRED, deferred as u64);
         tracing::info!(
@@ -106,6 +117,42 @@ pub async fn handle_batch(
         })
         .collect();
     response
+}
+
+/// The failed records to report: on its last receive a record is kept in the dead-letter
+/// queue with its reason instead.
+async fn settle(
+    state: &OutboundState,
+    records: &[SqsMessage],
+    failed: Vec<(String, String)>,
+    metrics: &mut Metrics,
+) -> Vec<String> {
+    let Some(dead_letters) = &state.dead_letters else {
+        return failed.into_iter().map(|(id, _)| id).collect();
+    };
+    let by_id: HashMap<&str, &SqsMessage> = records
+        .iter()
+        .filter_map(|r| r.message_id.as_deref().map(|id| (id, r)))
+        .collect();
+    let mut unknown = Vec::new();
+    let mut failures = Vec::new();
+    for (id, reason) in failed {
+        match by_id.get(id.as_str()) {
+            Some(record) => {
+                failures.push(switchboard_platform::dead_letter::Failure { record, reason })
+            }
+            None => unknown.push(id),
+        }
+    }
+    let tried = failures.len();
+    let reported = dead_letters.settle(failures).await;
+    metrics.count(JOBS_DEAD_LETTERED, (tried - reported.len()) as u64);
+    unknown.extend(
+        reported
+            .into_iter()
+            .map(|r| r.message_id.clone().unwrap_or_default()),
+    );
+    unknown
 }
 
 /// The batch's records by `MessageGroupId`, groups in order of first appearance, records in
@@ -131,7 +178,9 @@ fn message_groups(records: &[SqsMessage]) -> Vec<Vec<&SqsMessage>> {
 }
 
 struct GroupOutcome {
-    failures: Vec<String>,
+    /// Failed records, with the reason for those that failed themselves; a record returned
+    /// unstarted has none.
+    failures: Vec<(String, Option<String>)>,
     deferred: usize,
     metrics: Metrics,
 }
@@ -150,7 +199,7 @@ async fn run_group(
     for record in records {
         let id = record.message_id.clone().unwrap_or_default();
         if failed {
-            outcome.failures.push(id);
+            outcome.failures.push((id, None));
             continue;
         }
         if deadline.saturating_duration_since(Instant::now()) < RECORD_BUDGET {
@@ -161,19 +210,24 @@ async fn run_group(
                 tracing::warn!(error = %e, "could not return a deferred record at once; it returns after its visibility timeout");
             }
             failed = true;
-            outcome.failures.push(id);
+            outcome.failures.push((id, None));
             continue;
         }
-        if !process(state, record, &mut outcome.metrics).await {
+        if let Err(reason) = process(state, record, &mut outcome.metrics).await {
             failed = true;
-            outcome.failures.push(id);
+            outcome.failures.push((id, Some(reason)));
         }
     }
     outcome
 }
 
-/// True when the record is done with (sent, failed permanently, or skipped as a duplicate).
-async fn process(state: &OutboundState, record: &SqsMessage, metrics: &mut Metrics) -> bool {
+/// Ok when the record is done with (sent, failed permanently, or skipped as a duplicate);
+/// else why not.
+async fn process(
+    state: &OutboundState,
+    record: &SqsMessage,
+    metrics: &mut Metrics,
+) -> Result<(), String> {
     let Some(job) = record
         .body
         .as_deref()
@@ -181,7 +235,7 @@ async fn process(state: &OutboundState, record: &SqsMessage, metrics: &mut Metri
     else {
         tracing::error!(message_id = ?record.message_id, "outbound record is not a job; leaving it for the DLQ");
         metrics.count(JOB_ERRORS, 1);
-        return false;
+        return Err("the record is not an outbound job".into());
     };
     let span =
         tracing::info_span!("outbound_job", tenant = %job.tenant_id, message = %job.message_id);
@@ -195,12 +249,12 @@ async fn process_job(
     record: &SqsMessage,
     job: &switchboard_domain::jobs::OutboundJob,
     metrics: &mut Metrics,
-) -> bool {
+) -> Result<(), String> {
     match send_job(state, job, metrics).await {
         Ok(outcome) => {
             tracing::info!(?outcome, "outbound job done");
             metrics.count(outcome_metric(&outcome), 1);
-            true
+            Ok(())
         }
         Err(SendError::Retryable { reason, after }) => {
             let attempt = record
@@ -217,12 +271,12 @@ async fn process_job(
                     tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
                 }
             }
-            false
+            Err(reason)
         }
         Err(SendError::Internal(e)) => {
             tracing::error!(error = %e, "outbound job failed");
             metrics.count(JOB_ERRORS, 1);
-            false
+            Err(e.to_string())
         }
     }
 }

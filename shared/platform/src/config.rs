@@ -44,6 +44,13 @@ pub struct Config {
     /// The KMS key media objects are encrypted with (`MEDIA_KEY_ID`); S3's own `aws/s3` key
     /// when unset.
     pub media_key_id: Option<String>,
+    /// A consumer's own dead-letter queue (`DEAD_LETTER_QUEUE_URL`) and its source queue's
+    /// `maxReceiveCount` (`MAX_RECEIVES`): the last failure goes there with its reason.
+    pub dead_letters: Option<(String, u32)>,
+    /// The dead-letter queues the operations function lists and redrives, by name
+    /// (`INBOUND_DEAD_LETTER_QUEUE_URL`, `OUTBOUND_DEAD_LETTER_QUEUE_URL`,
+    /// `MEDIA_DEAD_LETTER_QUEUE_URL`).
+    pub dead_letter_queues: BTreeMap<&'static str, String>,
 }
 
 impl Config {
@@ -74,6 +81,36 @@ impl Config {
                     reason: "expected a non-negative number of seconds".into(),
                 })?,
         };
+        let dead_letters = match (
+            get("DEAD_LETTER_QUEUE_URL").filter(|v| !v.trim().is_empty()),
+            get("MAX_RECEIVES"),
+        ) {
+            (None, _) => None,
+            (Some(url), receives) => {
+                let receives = receives
+                    .as_deref()
+                    .map(str::trim)
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: "MAX_RECEIVES",
+                        reason: "a dead-letter queue needs its source queue's maxReceiveCount, a positive integer".into(),
+                    })?;
+                Some((url, receives))
+            }
+        };
+        let dead_letter_queues = [
+            ("inbound", "INBOUND_DEAD_LETTER_QUEUE_URL"),
+            ("outbound", "OUTBOUND_DEAD_LETTER_QUEUE_URL"),
+            ("media", "MEDIA_DEAD_LETTER_QUEUE_URL"),
+        ]
+        .into_iter()
+        .filter_map(|(name, var)| {
+            get(var)
+                .filter(|v| !v.trim().is_empty())
+                .map(|url| (name, url))
+        })
+        .collect();
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             inbound_queue_url: required("INBOUND_QUEUE_URL")?,
@@ -99,6 +136,8 @@ impl Config {
             outbound_retry_base: retry_base,
             media_queue_url: get("MEDIA_QUEUE_URL").filter(|v| !v.trim().is_empty()),
             media_key_id: get("MEDIA_KEY_ID").filter(|v| !v.trim().is_empty()),
+            dead_letters,
+            dead_letter_queues,
         })
     }
 }

@@ -4,6 +4,7 @@ pub mod aws;
 pub mod blob;
 pub mod business_token;
 pub mod config;
+pub mod dead_letter;
 pub mod media_store;
 pub mod metrics;
 pub mod outbound_gate;
