@@ -134,6 +134,12 @@ where
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Lowercase hex SHA-256: how the sandbox names the tokens and files it received.
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes.as_ref()))
+}
+
 /// A text message body exactly as Meta sends it.
 pub fn text_message_webhook(
     phone_number_id: &str,

@@ -53,11 +53,6 @@ async fn sent_to(t: &TestStack, to: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn sha256_hex(s: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(s.as_bytes()))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn throttled_dynamodb_and_sqs_calls_are_retried_and_the_message_is_stored_once() {
     let t = spawn_stack().await;

@@ -6,11 +6,10 @@
 use meta_sandbox::SignupCodeRequest;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use switchboard_domain::TenantId;
 use switchboard_e2e::{
     ADMIN_EMAIL, ADMIN_PASSWORD, Auth, PHONE_NUMBER_ID, TestStack, WABA_ID, WAIT, eventually,
-    spawn_stack, text_message_webhook,
+    sha256_hex, spawn_stack, text_message_webhook,
 };
 use switchboard_platform::token_vault::{SealedSecret, TokenPurpose};
 
@@ -93,10 +92,6 @@ fn template_status_webhook(waba: &str, template_id: u64) -> Value {
             }]
         }]
     })
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 #[tokio::test]

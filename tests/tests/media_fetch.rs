@@ -54,11 +54,6 @@ async fn object(t: &TestStack, key: &str) -> Option<Vec<u8>> {
     Some(got.body.collect().await.ok()?.into_bytes().to_vec())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_photo_and_a_voice_note_arrive_in_s3_with_the_sha256_meta_sent() {
     let t = spawn_stack().await;

@@ -347,10 +347,5 @@ async fn send_the_upload(t: &TestStack, agent: &str, id: &str, refused_id: &str)
     assert_eq!(uploads[0]["phone_number_id"], PHONE_NUMBER_ID);
     assert_eq!(uploads[0]["mime_type"], "application/pdf");
     assert_eq!(uploads[0]["file_size"], 150_000);
-    assert_eq!(uploads[0]["sha256_hex"], sha256_hex(&pdf(150_000)));
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
+    assert_eq!(uploads[0]["sha256_hex"], sha256_hex(pdf(150_000)));
 }

@@ -12,7 +12,7 @@
 //! change every 8; the per-IP limit (50 an hour) is above what one run makes.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use std::{env, fs, process};
 use switchboard_dev::settings::{DemoTenant, DevSettings};
 
@@ -69,17 +69,9 @@ async fn main() -> anyhow::Result<()> {
         env::var_os("AWS_ENDPOINT_URL").is_some(),
         "AWS_ENDPOINT_URL is not set: run through scripts/with-moto.sh"
     );
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let settings = DevSettings {
-        http_addr: "127.0.0.1:0".into(),
-        sandbox_addr: Some("127.0.0.1:0".into()),
-        template_path: root.join("template.yaml"),
-        prefix: format!("bench-login-{}", process::id()),
-        app_secret: "bench-app-secret".into(),
-        meta_app_id: meta_sandbox::DEFAULT_APP_ID.into(),
-        verify_token: "bench-verify-token".into(),
-        access_token: "bench-access-token".into(),
-        demo: DemoTenant {
+    let settings = DevSettings::for_bench(
+        "login",
+        DemoTenant {
             tenant_id: "bench".into(),
             name: "Bench".into(),
             phone_number_id: "106540352242922".into(),
@@ -89,13 +81,7 @@ async fn main() -> anyhow::Result<()> {
             admin_email: EMAIL.into(),
             admin_password: PASSWORD.into(),
         },
-        graph_api_base_url: None,
-        graph_api_version: "v23.0".into(),
-        outbound_retry_base: Duration::ZERO,
-        sandbox_status_delay: Duration::from_millis(20),
-        sandbox_send_statuses: false,
-        poll_wait: Duration::from_secs(1),
-    };
+    );
     let sdk = switchboard_platform::aws::load_sdk_config().await;
     let stack = switchboard_dev::start(settings, sdk).await?;
     let http = reqwest::Client::new();

@@ -92,32 +92,21 @@ fn customer(i: usize) -> String {
 }
 
 async fn start(name: &str, send_statuses: bool) -> anyhow::Result<RunningStack> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let settings = DevSettings {
-        http_addr: "127.0.0.1:0".into(),
-        sandbox_addr: Some("127.0.0.1:0".into()),
-        template_path: root.join("template.yaml"),
-        prefix: format!("bench-{name}-{}", process::id()),
-        app_secret: "bench-app-secret".into(),
-        meta_app_id: meta_sandbox::DEFAULT_APP_ID.into(),
-        verify_token: "bench-verify-token".into(),
-        access_token: "bench-access-token".into(),
-        demo: DemoTenant {
-            tenant_id: TENANT.into(),
-            name: "Bench".into(),
-            phone_number_id: PHONE_NUMBER_ID.into(),
-            display_phone_number: "15550783882".into(),
-            waba_id: "102290129340399".into(),
-            api_key: API_KEY.into(),
-            admin_email: format!("bench-{name}@demo.example"),
-            admin_password: "bench-admin-password".into(),
-        },
-        graph_api_base_url: None,
-        graph_api_version: "v23.0".into(),
-        outbound_retry_base: Duration::ZERO,
-        sandbox_status_delay: Duration::from_millis(20),
         sandbox_send_statuses: send_statuses,
-        poll_wait: Duration::from_secs(1),
+        ..DevSettings::for_bench(
+            name,
+            DemoTenant {
+                tenant_id: TENANT.into(),
+                name: "Bench".into(),
+                phone_number_id: PHONE_NUMBER_ID.into(),
+                display_phone_number: "15550783882".into(),
+                waba_id: "102290129340399".into(),
+                api_key: API_KEY.into(),
+                admin_email: format!("bench-{name}@demo.example"),
+                admin_password: "bench-admin-password".into(),
+            },
+        )
     };
     let sdk = switchboard_platform::aws::load_sdk_config().await;
     let stack = switchboard_dev::start(settings, sdk).await?;

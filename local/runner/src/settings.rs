@@ -51,6 +51,29 @@ fn var(name: &str, default: &str) -> String {
 }
 
 impl DevSettings {
+    /// A stack for one `make bench` run: random ports, the sandbox in-process, resources
+    /// under `bench-{name}-{pid}`, retries at once, and no status webhooks (a bench that
+    /// wants them sets `sandbox_send_statuses`).
+    pub fn for_bench(name: &str, demo: DemoTenant) -> Self {
+        Self {
+            http_addr: "127.0.0.1:0".into(),
+            sandbox_addr: Some("127.0.0.1:0".into()),
+            template_path: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"),
+            prefix: format!("bench-{name}-{}", std::process::id()),
+            app_secret: "bench-app-secret".into(),
+            meta_app_id: meta_sandbox::DEFAULT_APP_ID.into(),
+            verify_token: "bench-verify-token".into(),
+            access_token: "bench-access-token".into(),
+            demo,
+            graph_api_base_url: None,
+            graph_api_version: "v23.0".into(),
+            outbound_retry_base: Duration::ZERO,
+            sandbox_status_delay: Duration::from_millis(20),
+            sandbox_send_statuses: false,
+            poll_wait: Duration::from_secs(1),
+        }
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         let port = var("PORT", "3000");
         let sandbox_port = var("SANDBOX_PORT", "3001");
