@@ -428,26 +428,40 @@ async fn every_function_environment_resolves_to_the_created_resources() {
             // The tenant's token for Meta's media, and the key our copies are encrypted with.
             expected.extend(["TOKEN_KEY_ID", "MEDIA_KEY_ID"]);
         }
-        if function == "OutboundFunction" {
-            // A job's last failure goes to its dead-letter queue with its reason, on the
-            // receive SQS's own redrive would move it.
+        let consumed = [
+            ("InboundFunction", "InboundQueue", "InboundDeadLetterQueue"),
+            (
+                "OutboundFunction",
+                "OutboundQueue",
+                "OutboundDeadLetterQueue",
+            ),
+            ("MediaFunction", "MediaQueue", "MediaDeadLetterQueue"),
+        ];
+        if let Some((_, source, dead_letters)) = consumed.iter().find(|(f, ..)| *f == function) {
+            // A record's last failure goes to its own queue's dead-letter queue with its
+            // reason, on the receive SQS's own redrive would move it.
             expected.extend(["DEAD_LETTER_QUEUE_URL", "MAX_RECEIVES"]);
             assert_eq!(
                 Some(&env["DEAD_LETTER_QUEUE_URL"]),
-                r["OutboundDeadLetterQueue"].url.as_ref(),
+                r[*dead_letters].url.as_ref(),
                 "{function}"
             );
             let queue = all_queue_attributes(
                 &aws_sdk_sqs::Client::new(&aws),
-                r["OutboundQueue"].url.as_deref().unwrap_or_default(),
+                r[*source].url.as_deref().unwrap_or_default(),
             )
             .await;
             let redrive: Value =
                 serde_json::from_str(&queue["RedrivePolicy"]).expect("redrive policy is JSON");
             assert_eq!(
+                redrive["deadLetterTargetArn"].as_str(),
+                Some(r[*dead_letters].arn.as_str()),
+                "{source} redrives into {dead_letters}"
+            );
+            assert_eq!(
                 env["MAX_RECEIVES"],
                 redrive["maxReceiveCount"].to_string().trim_matches('"'),
-                "MAX_RECEIVES is OutboundQueue's maxReceiveCount"
+                "MAX_RECEIVES of {function} is {source}'s maxReceiveCount"
             );
         }
         if function == "OperationsFunction" {

@@ -4,6 +4,7 @@ use crate::InboundState;
 use aws_config::SdkConfig;
 use std::sync::Arc;
 use switchboard_domain::SystemClock;
+use switchboard_platform::dead_letter::DeadLetters;
 use switchboard_platform::queue::Queue;
 use switchboard_platform::{Config, aws, blob::EventStore};
 use switchboard_store::Store;
@@ -18,6 +19,11 @@ pub fn init(config: &Config, sdk: &SdkConfig) -> Arc<InboundState> {
     state.media = config
         .media_queue_url
         .as_deref()
-        .map(|url| Queue::new(sqs, url));
+        .map(|url| Queue::new(sqs.clone(), url));
+    state.dead_letters = config
+        .dead_letters
+        .as_ref()
+        .map(|(url, max_receives)| DeadLetters::new(sqs, url, *max_receives));
+    state.max_receives = config.dead_letters.as_ref().map(|(_, max)| *max);
     Arc::new(state)
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchboard_domain::SystemClock;
 use switchboard_meta::graph::GraphClient;
+use switchboard_platform::dead_letter::DeadLetters;
 use switchboard_platform::media_store::MediaStore;
 use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_platform::{Config, aws, metrics};
@@ -47,5 +48,8 @@ pub fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<MediaState>, InitErr
         ),
         clock: Arc::new(SystemClock),
         metrics: metrics::stdout_sink(),
+        dead_letters: config.dead_letters.as_ref().map(|(url, max_receives)| {
+            DeadLetters::new(aws_sdk_sqs::Client::new(sdk), url, *max_receives)
+        }),
     }))
 }

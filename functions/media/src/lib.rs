@@ -10,10 +10,11 @@
 
 mod batch;
 mod init;
+mod reason;
 
 pub use batch::{
     MEDIA_BYTES, MEDIA_QUARANTINED, MEDIA_SKIPPED, MEDIA_STORED, MEDIA_UNAVAILABLE,
-    METRICS_SERVICE, RECORDS_FAILED, handle_batch,
+    METRICS_SERVICE, RECORDS_DEAD_LETTERED, RECORDS_FAILED, handle_batch,
 };
 pub use init::{InitError, init};
 
@@ -25,7 +26,8 @@ use switchboard_domain::{Clock, PhoneNumberId, Secret};
 use switchboard_meta::graph::{
     ErrorClass, GraphClient, GraphError, MediaDownload, MediaDownloadError, MediaInfo,
 };
-use switchboard_platform::business_token::business_token;
+use switchboard_platform::business_token::{BusinessTokenError, business_token};
+use switchboard_platform::dead_letter::DeadLetters;
 use switchboard_platform::media_store::{MediaStore, MediaStoreError, StoredObject};
 use switchboard_platform::metrics::MetricsSink;
 use switchboard_platform::token_vault::TokenVault;
@@ -44,6 +46,9 @@ pub struct MediaState {
     pub clock: Arc<dyn Clock>,
     /// Where each batch's EMF metrics go: stdout in Lambda.
     pub metrics: Arc<dyn MetricsSink>,
+    /// Where a job's last failure is kept with its reason; `None` leaves it to SQS's redrive,
+    /// without one.
+    pub dead_letters: Option<DeadLetters>,
 }
 
 /// What became of a job.
@@ -68,6 +73,9 @@ pub enum FetchError {
     /// Worth another delivery of the job (Meta or AWS trouble, an expired URL twice).
     #[error("retryable: {0}")]
     Retryable(String),
+    /// The tenant's Meta token could not be read or opened: worth another delivery.
+    #[error("the Meta token: {0}")]
+    Token(BusinessTokenError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }
@@ -115,7 +123,7 @@ pub async fn fetch(state: &MediaState, job: &MediaJob) -> Result<Fetched, FetchE
                     "no Meta token is connected for the number's WABA".into(),
                 ));
             }
-            Err(e) => return Err(FetchError::Retryable(format!("the Meta token: {e}"))),
+            Err(e) => return Err(FetchError::Token(e)),
         };
 
     let download = match open_download(state, &token, job).await {
