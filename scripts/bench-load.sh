@@ -10,7 +10,8 @@
 # LOAD_PORT (3190), LOAD_SANDBOX_PORT (3191), LOAD_MOTO_PORT (4596). LOAD_CONNECTIONS (32) and
 # LOAD_THREADS (1) are wrk's -c and -t; LOAD_TIMEOUT (10 s, the webhook function's own timeout) is
 # when wrk gives up on an answer, and latencies beyond it are not in its percentiles;
-# LOAD_PROFILE=release (default; the code as deployed) or dev (the debug build `make dev` runs);
+# LOAD_PROFILE=dev (default; the test build `make dev` and `make test` run, dependencies
+# optimized) or release (the deployed profile: a fat-LTO link of the whole stack, minutes);
 # LOAD_DRAIN_SECONDS (30) is how long to wait afterwards for the inbound consumer to empty its queue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ seconds="${LOAD_SECONDS:-60}"
 connections="${LOAD_CONNECTIONS:-32}"
 threads="${LOAD_THREADS:-1}"
 timeout="${LOAD_TIMEOUT:-10}"
-profile="${LOAD_PROFILE:-release}"
+profile="${LOAD_PROFILE:-dev}"
 drain_seconds="${LOAD_DRAIN_SECONDS:-30}"
 
 if [ -z "${BENCH_LOAD_UNDER_MOTO:-}" ]; then
@@ -38,16 +39,22 @@ if [ -z "${BENCH_LOAD_UNDER_MOTO:-}" ]; then
   for n in "$seconds" "$connections" "$threads" "$timeout" "$drain_seconds"; do
     [[ "$n" =~ ^[0-9]+$ ]] || { echo "LOAD_* settings must be whole numbers, got '$n'" >&2; exit 2; }
   done
+  # dev is the test build (`make test`'s, for the host's explicit target), reused as it is.
+  host=$(rustc -vV | sed -n 's/^host: //p')
   case "$profile" in
-    release) build=(--release) runner=target/release/switchboard-dev ;;
-    dev) build=() runner=target/debug/switchboard-dev ;;
+    release) build=(--release) build_target="" runner=target/release/switchboard-dev ;;
+    dev) build=() build_target="$host" runner="target/$host/debug/switchboard-dev" ;;
     *) echo "LOAD_PROFILE must be release or dev, got '$profile'" >&2; exit 2 ;;
   esac
   rm -rf "$work" "$out/load.json"
   mkdir -p "$work"
   echo "Building the local runner ($profile profile; the first release build takes several minutes)..."
-  # An explicit CARGO_BUILD_TARGET would put the binary elsewhere; the runner's path is fixed here.
-  env -u CARGO_BUILD_TARGET cargo build -q --locked "${build[@]}" -p switchboard-dev --bin switchboard-dev
+  # The runner's path follows from the profile alone, whatever CARGO_BUILD_TARGET says.
+  if [ -n "$build_target" ]; then
+    CARGO_BUILD_TARGET="$build_target" cargo build -q --locked -p switchboard-dev --bin switchboard-dev
+  else
+    env -u CARGO_BUILD_TARGET cargo build -q --locked "${build[@]}" -p switchboard-dev --bin switchboard-dev
+  fi
 
   # The settings `make dev` uses (scripts/dev.sh), then this bench's own ports and stack.
   set -a

@@ -136,6 +136,99 @@ impl Store {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// The conversation update of a customer's message in its recording transaction when the
+    /// message is the conversation's latest, which is the common case: creates the conversation
+    /// if needed, counts the message, moves the last-message fields and the recency index to
+    /// it and opens or extends the customer-service window, all in one write. Its condition
+    /// fails when the conversation already has a later message or a later customer message;
+    /// the caller then records the message with [`Self::count_message_in_transaction`] and the
+    /// separate forward-only updates, which move only what this message is the latest of.
+    pub(crate) fn record_latest_customer_message_in_transaction(
+        &self,
+        tenant: &TenantId,
+        a: &Activity<'_>,
+        profile_name: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let at = timestamp::encode(a.at)?;
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        set_if_absent(&mut p, &mut u, "id", "id", s(a.conversation_id.as_str()));
+        set_if_absent(
+            &mut p,
+            &mut u,
+            "phone_number_id",
+            "pnid",
+            s(a.phone_number_id.as_str()),
+        );
+        set_if_absent(&mut p, &mut u, "contact", "contact", to_value(a.contact)?);
+        set_if_absent(
+            &mut p,
+            &mut u,
+            "created_at",
+            "created",
+            s(timestamp::encode(a.recorded_at)?),
+        );
+        let at_value = p.value("at", s(at.as_str()));
+        u.set(format!("{} = {at_value}", p.name("last_message_at")));
+        u.set(format!("{} = {at_value}", p.name(keys::GSI1SK)));
+        let last_key = p.name("last_message_key");
+        let message_key = p.value("key", s(a.message_sk));
+        u.set(format!("{last_key} = {message_key}"));
+        let preview_name = p.name("last_message_preview");
+        match preview(a.text) {
+            Some(text) => u.set(format!("{preview_name} = {}", p.value("preview", s(text)))),
+            None => u.remove(preview_name),
+        };
+        // The window fields as `advance_customer_window` sets them.
+        let last_customer = p.name("last_customer_message_at");
+        u.set(format!("{last_customer} = {at_value}"));
+        u.set(format!(
+            "{} = {}",
+            p.name("window_expires_at"),
+            p.value("closes", s(timestamp::encode(window_closes_at(a.at))?))
+        ));
+        if let Some(name) = profile_name {
+            u.set(format!(
+                "{} = {}",
+                p.name("profile_name"),
+                p.value("profile", s(name))
+            ));
+        }
+        u.set(format!(
+            "{} = {}",
+            p.name(keys::ENTITY),
+            p.value("entity", s("conversation"))
+        ));
+        u.set(format!(
+            "{} = {}",
+            p.name(keys::GSI1PK),
+            p.value("gsi1pk", s(keys::conversations_gsi1pk(tenant)?))
+        ));
+        u.add(format!(
+            "{} {}",
+            p.name("message_count"),
+            p.value("one", n(1))
+        ));
+        let condition = format!(
+            "attribute_not_exists({pk}) OR ((attribute_not_exists({last_key}) OR {last_key} < {message_key}) \
+             AND (attribute_not_exists({last_customer}) OR {last_customer} < {at_value}))",
+            pk = p.name(keys::PK)
+        );
+        let update = Update::builder()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key(
+                keys::conversation_pk(tenant, a.conversation_id)?,
+                keys::CONVERSATION_SK,
+            )))
+            .update_expression(u.build())
+            .condition_expression(condition)
+            .set_expression_attribute_names(p.names())
+            .set_expression_attribute_values(p.values())
+            .build()
+            .map_err(|e| StoreError::Encode(e.to_string()))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
     /// Moves last-message fields (and the recency index) to this message if it is the latest.
     /// A no-op when a later message is already there, so repeating it changes nothing.
     pub(crate) async fn advance_conversation_activity(

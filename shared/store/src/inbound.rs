@@ -1,6 +1,10 @@
 //! Recording a customer's message. Meta delivers webhooks at least once, concurrently and out of
-//! order; the wamid pointer, written with `attribute_not_exists` in the same transaction as the
-//! message and its count, makes every delivery after the first change nothing.
+//! order; the message pointer, whose id is derived from the wamid and which is written with
+//! `attribute_not_exists` in the same transaction as the message and its count, makes every
+//! delivery after the first change nothing.
+//!
+//! A customer's message needs no wamid pointer: that pointer is how a status finds its
+//! message, and Meta sends statuses only for the business's own messages.
 
 use crate::conversation::Activity;
 use crate::error::StoreError;
@@ -45,9 +49,12 @@ impl Store {
     /// Records the message, its conversation and contact. A second delivery of the same wamid
     /// returns [`Recorded::Duplicate`] and writes nothing new: one message item, counted once.
     ///
-    /// The forward-only updates (contact, last activity, customer window) run after the
-    /// transaction, also for duplicates: each is a no-op once applied, and a retry after a
-    /// failure between the two steps completes them.
+    /// When the message is the conversation's latest (the common case) one transaction stores
+    /// it and moves the conversation to it: count, last message, recency and the customer's
+    /// window. A message that arrives after a later one is counted in the transaction and moves
+    /// only what it is the latest of, by forward-only updates after it; those also run for a
+    /// duplicate, since a delivery that stored the message may have died before them. The
+    /// contact's forward-only update always follows: it is a no-op once applied.
     pub async fn record_inbound_message(
         &self,
         tenant: &TenantId,
@@ -102,25 +109,33 @@ impl Store {
             recorded_at: m.received_at,
         };
         let table = self.table.as_ref();
-        let items = vec![
-            put_if_absent(table, pointer.by_wamid_item(tenant, &m.wamid)?)?,
+        let stored = [
             put_if_absent(table, pointer.by_message_id_item(tenant)?)?,
             put_if_absent(table, message)?,
-            self.count_message_in_transaction(tenant, &activity)?,
         ];
-        let recorded = match self.transact("record_inbound_message", items).await? {
-            Transacted::Committed => Recorded::New {
-                conversation_id: conversation_id.clone(),
-                message_id,
-            },
-            Transacted::ConditionFailed(_) => {
-                tracing::debug!(wamid = %m.wamid, "inbound message already recorded");
-                Recorded::Duplicate {
-                    conversation_id: conversation_id.clone(),
-                    message_id,
+        let latest = self.record_latest_customer_message_in_transaction(
+            tenant,
+            &activity,
+            m.profile_name.as_deref(),
+        )?;
+        let mut items = stored.to_vec();
+        items.push(latest);
+        let outcome = match self.transact("record_inbound_message", items).await? {
+            Transacted::Committed => Outcome::NewLatest,
+            // Only the conversation's condition failed: stored nowhere yet, and not the latest.
+            Transacted::ConditionFailed(failed) if failed == [stored.len()] => {
+                let mut items = stored.to_vec();
+                items.push(self.count_message_in_transaction(tenant, &activity)?);
+                match self.transact("record_inbound_message", items).await? {
+                    Transacted::Committed => Outcome::NewEarlier,
+                    Transacted::ConditionFailed(_) => Outcome::Duplicate,
                 }
             }
+            Transacted::ConditionFailed(_) => Outcome::Duplicate,
         };
+        if outcome == Outcome::Duplicate {
+            tracing::debug!(wamid = %m.wamid, "inbound message already recorded");
+        }
         self.advance_contact(
             tenant,
             &m.contact,
@@ -129,17 +144,38 @@ impl Store {
             m.received_at,
         )
         .await?;
-        self.advance_customer_window(
-            tenant,
-            &conversation_id,
-            m.sent_at,
-            m.profile_name.as_deref(),
-        )
-        .await?;
-        self.advance_conversation_activity(tenant, &activity)
+        if outcome != Outcome::NewLatest {
+            self.advance_customer_window(
+                tenant,
+                &conversation_id,
+                m.sent_at,
+                m.profile_name.as_deref(),
+            )
             .await?;
-        Ok(recorded)
+            self.advance_conversation_activity(tenant, &activity)
+                .await?;
+        }
+        Ok(match outcome {
+            Outcome::Duplicate => Recorded::Duplicate {
+                conversation_id,
+                message_id,
+            },
+            Outcome::NewLatest | Outcome::NewEarlier => Recorded::New {
+                conversation_id,
+                message_id,
+            },
+        })
     }
+}
+
+/// What recording one delivery of a customer's message came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Stored, and the conversation moved to it in the same transaction.
+    NewLatest,
+    /// Stored and counted; the conversation already had a later message.
+    NewEarlier,
+    Duplicate,
 }
 
 #[cfg(test)]

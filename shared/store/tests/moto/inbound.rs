@@ -1,4 +1,4 @@
-use crate::common::{T0, cursors, customer, inbound, table, tenant};
+use crate::common::{T0, cursors, customer, inbound, outbound, table, tenant};
 use switchboard_domain::conversation::window_closes_at;
 use switchboard_domain::{Direction, MessageStatus, Wamid};
 use switchboard_store::{Recorded, inbound_message_id};
@@ -122,6 +122,89 @@ async fn an_older_message_arriving_later_never_shrinks_the_window_or_rewinds_the
         .map(|m| m.text.unwrap())
         .collect();
     assert_eq!(texts, ["first", "second", "third"]);
+}
+
+#[tokio::test]
+async fn a_customer_message_older_than_the_latest_reply_extends_the_window_only() {
+    let t = table("inbound-after-reply").await;
+    let acme = tenant("acme");
+    let first = t
+        .store
+        .record_inbound_message(&acme, &inbound("wamid.q1", customer(4), T0, "question"))
+        .await
+        .unwrap();
+    let reply_at = T0 + Duration::minutes(10);
+    t.store
+        .create_outbound_message(
+            &acme,
+            &outbound(
+                "msg_01jb0000000000000000000041",
+                customer(4),
+                reply_at,
+                "answer",
+            ),
+        )
+        .await
+        .unwrap();
+    // Sent before the reply was created, delivered after it.
+    let crossed = T0 + Duration::minutes(5);
+    let second = t
+        .store
+        .record_inbound_message(&acme, &inbound("wamid.q2", customer(4), crossed, "more"))
+        .await
+        .unwrap();
+    assert!(second.is_new());
+
+    let c = t
+        .store
+        .get_conversation(&acme, first.conversation_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.message_count, 3);
+    assert_eq!(c.last_message_at, reply_at);
+    assert_eq!(c.last_message_preview.as_deref(), Some("answer"));
+    assert_eq!(c.last_customer_message_at, Some(crossed));
+    assert_eq!(c.window_expires_at, Some(window_closes_at(crossed)));
+
+    // Delivered again: nothing changes.
+    let again = t
+        .store
+        .record_inbound_message(&acme, &inbound("wamid.q2", customer(4), crossed, "more"))
+        .await
+        .unwrap();
+    assert!(matches!(again, Recorded::Duplicate { .. }));
+    let c = t
+        .store
+        .get_conversation(&acme, first.conversation_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.message_count, 3);
+    assert_eq!(c.last_message_at, reply_at);
+}
+
+#[tokio::test]
+async fn a_customer_message_has_no_wamid_pointer() {
+    let t = table("inbound-pointers").await;
+    let acme = tenant("acme");
+    t.store
+        .record_inbound_message(&acme, &inbound("wamid.p1", customer(5), T0, "hi"))
+        .await
+        .unwrap();
+    let entities: Vec<String> = t
+        .all_items()
+        .await
+        .into_iter()
+        .filter_map(|i| i.get("entity").and_then(|e| e.as_s().ok()).cloned())
+        .collect();
+    let mut sorted = entities.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["contact", "conversation", "message", "message_pointer"],
+        "{entities:?}"
+    );
 }
 
 #[tokio::test]
