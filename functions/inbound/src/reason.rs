@@ -7,51 +7,7 @@
 use crate::ApplyError;
 use crate::campaigns::DispatchError;
 use switchboard_platform::blob::BlobError;
-use switchboard_store::StoreError;
-
-/// Where and how the JSON failed, never the text around it.
-pub(crate) fn json(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let kind = match e.classify() {
-        Category::Syntax => "invalid JSON",
-        Category::Data => "JSON of another shape",
-        Category::Eof => "truncated JSON",
-        Category::Io => "unreadable JSON",
-    };
-    format!("{kind} at line {} column {}", e.line(), e.column())
-}
-
-/// The operation and DynamoDB's error code, never its message nor an item's content (an item
-/// that does not decode is quoted by its decoder).
-pub(crate) fn store(e: &StoreError) -> String {
-    match e {
-        StoreError::Dynamo {
-            operation, code, ..
-        } => format!("DynamoDB {operation} failed ({code})"),
-        // DynamoDB's cancellation codes, e.g. "ConditionalCheckFailed, None".
-        StoreError::TransactionCancelled {
-            operation, reasons, ..
-        } => format!("DynamoDB transaction in {operation} was cancelled: {reasons}"),
-        StoreError::Contended { operation } => format!("record contended in {operation}"),
-        StoreError::InvalidKey { kind, reason } => format!("invalid {kind}: {reason}"),
-        StoreError::InvalidTime(_) => "invalid time".into(),
-        StoreError::InvalidCursor => "invalid page cursor".into(),
-        StoreError::NotFound { what } => format!("{what} not found"),
-        StoreError::WamidConflict { .. } => "the wamid already belongs to another message".into(),
-        StoreError::MessageAlreadySent { .. } => "the message already has another wamid".into(),
-        StoreError::IdempotencyPayloadMismatch => {
-            "idempotency key reused with a different payload".into()
-        }
-        StoreError::LeaseLost => "idempotency claim no longer held".into(),
-        StoreError::PhoneRouteOwner { .. } => {
-            "the phone number is not routed to the expected tenant".into()
-        }
-        StoreError::EmailTaken => "e-mail address already registered".into(),
-        StoreError::RefreshTokenReused => "refresh token reused".into(),
-        StoreError::Encode(_) => "could not encode an item".into(),
-        StoreError::Decode(_) => "a stored item is malformed".into(),
-    }
-}
+pub(crate) use switchboard_platform::failure_reason::{json, store};
 
 pub(crate) fn apply(e: &ApplyError) -> String {
     match e {
@@ -83,6 +39,7 @@ pub(crate) fn blob(e: &BlobError) -> String {
 mod tests {
     use super::*;
     use switchboard_meta::webhook::WebhookEvent;
+    use switchboard_store::StoreError;
 
     const PHONE: &str = "15551234567";
     const TEXT: &str = "my card number is 4111";

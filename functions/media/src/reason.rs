@@ -5,7 +5,8 @@
 
 use crate::FetchError;
 use switchboard_platform::business_token::BusinessTokenError;
-use switchboard_store::StoreError;
+pub(crate) use switchboard_platform::failure_reason::json;
+use switchboard_platform::failure_reason::store;
 
 pub(crate) fn fetch(e: &FetchError) -> String {
     match e {
@@ -19,52 +20,10 @@ pub(crate) fn fetch(e: &FetchError) -> String {
     }
 }
 
-/// Where and how the JSON failed, never the text around it.
-pub(crate) fn json(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let kind = match e.classify() {
-        Category::Syntax => "invalid JSON",
-        Category::Data => "JSON of another shape",
-        Category::Eof => "truncated JSON",
-        Category::Io => "unreadable JSON",
-    };
-    format!("{kind} at line {} column {}", e.line(), e.column())
-}
-
-/// The operation and DynamoDB's error code, never its message nor an item's content.
-fn store(e: &StoreError) -> String {
-    match e {
-        StoreError::Dynamo {
-            operation, code, ..
-        } => format!("DynamoDB {operation} failed ({code})"),
-        // DynamoDB's cancellation codes, e.g. "ConditionalCheckFailed, None".
-        StoreError::TransactionCancelled {
-            operation, reasons, ..
-        } => format!("DynamoDB transaction in {operation} was cancelled: {reasons}"),
-        StoreError::Contended { operation } => format!("record contended in {operation}"),
-        StoreError::InvalidKey { kind, reason } => format!("invalid {kind}: {reason}"),
-        StoreError::InvalidTime(_) => "invalid time".into(),
-        StoreError::InvalidCursor => "invalid page cursor".into(),
-        StoreError::NotFound { what } => format!("{what} not found"),
-        StoreError::WamidConflict { .. } => "the wamid already belongs to another message".into(),
-        StoreError::MessageAlreadySent { .. } => "the message already has another wamid".into(),
-        StoreError::IdempotencyPayloadMismatch => {
-            "idempotency key reused with a different payload".into()
-        }
-        StoreError::LeaseLost => "idempotency claim no longer held".into(),
-        StoreError::PhoneRouteOwner { .. } => {
-            "the phone number is not routed to the expected tenant".into()
-        }
-        StoreError::EmailTaken => "e-mail address already registered".into(),
-        StoreError::RefreshTokenReused => "refresh token reused".into(),
-        StoreError::Encode(_) => "could not encode an item".into(),
-        StoreError::Decode(_) => "a stored item is malformed".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_store::StoreError;
 
     #[test]
     fn store_failures_keep_the_operation_and_code_only() {

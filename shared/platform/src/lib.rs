@@ -5,6 +5,7 @@ pub mod blob;
 pub mod business_token;
 pub mod config;
 pub mod dead_letter;
+pub mod failure_reason;
 pub mod media_store;
 pub mod metrics;
 pub mod outbound_gate;
