@@ -35,12 +35,16 @@ pub fn workspace_root() -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub sandbox_statuses: bool,
+    /// What the local pollers receive stays hidden this long instead of the queue's own
+    /// visibility timeout (180 s): a record a function handed back comes back this soon.
+    pub poll_visibility: Option<Duration>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             sandbox_statuses: true,
+            poll_visibility: None,
         }
     }
 }
@@ -93,6 +97,8 @@ async fn try_spawn(options: Options) -> anyhow::Result<TestStack> {
         sandbox_status_delay: Duration::from_millis(20),
         sandbox_send_statuses: options.sandbox_statuses,
         poll_wait: Duration::from_secs(1),
+        poll_visibility: options.poll_visibility,
+        clock_skip: Duration::ZERO,
     };
     let sdk = switchboard_platform::aws::load_sdk_config().await;
     let stack = switchboard_dev::start(settings, sdk).await?;

@@ -22,6 +22,7 @@ async fn reply(t: &TestStack, to: &str, body: &str) -> String {
 async fn statuses_delivered_in_reverse_order_end_as_read() {
     let t = spawn_stack_with(Options {
         sandbox_statuses: false,
+        ..Options::default()
     })
     .await;
     let id = reply(&t, "15551230000", "hello").await;

@@ -214,6 +214,7 @@ async fn batch(t: &TestStack, recipients: &[&str], prefix: &str) -> (SqsEvent, V
 async fn an_invocation_cut_off_mid_batch_loses_nothing_and_sends_nothing_twice() {
     let t = spawn_stack_with(Options {
         sandbox_statuses: false,
+        ..Options::default()
     })
     .await;
     // The sandbox answers the first send after 3 s; the invocation is cut off after 1 s,
@@ -261,6 +262,7 @@ async fn an_invocation_cut_off_mid_batch_loses_nothing_and_sends_nothing_twice()
 async fn a_batch_starts_no_record_it_has_no_time_to_finish() {
     let t = spawn_stack_with(Options {
         sandbox_statuses: false,
+        ..Options::default()
     })
     .await;
     t.sandbox_post(

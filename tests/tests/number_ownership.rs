@@ -81,6 +81,7 @@ fn sent_texts(sent: &[Value]) -> Vec<String> {
 async fn a_phone_number_moved_to_another_tenant_serves_only_its_new_owner() {
     let t = spawn_stack_with(Options {
         sandbox_statuses: false,
+        ..Options::default()
     })
     .await;
     let store = &t.stack.store;

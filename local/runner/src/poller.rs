@@ -19,6 +19,8 @@ pub struct QueuePoller {
     pub queue_arn: String,
     pub batch_size: i32,
     pub wait: Duration,
+    /// Overrides the queue's visibility timeout for what this poller receives.
+    pub visibility: Option<Duration>,
     /// The function's timeout: like Lambda, a batch still running then is cut off and none
     /// of its messages is deleted; they come back after their visibility timeout.
     pub timeout: Duration,
@@ -46,6 +48,10 @@ impl QueuePoller {
                 i32::try_from(self.wait.as_secs())
                     .unwrap_or(20)
                     .clamp(0, 20),
+            )
+            .set_visibility_timeout(
+                self.visibility
+                    .map(|v| i32::try_from(v.as_secs()).unwrap_or(i32::MAX)),
             )
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .send()

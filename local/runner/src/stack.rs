@@ -256,6 +256,9 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
 
     let aws_calls = AwsCallRecorder::default();
     let clock = Arc::new(SkippingClock::default());
+    clock.skip(
+        time::Duration::try_from(settings.clock_skip).context("the clock skip is too large")?,
+    );
     let shared_clock: Arc<dyn Clock> = clock.clone();
     let sdk_of = |id: &str| aws_calls.sdk_for(id, &sdk);
 
@@ -367,6 +370,7 @@ pub async fn start(settings: DevSettings, sdk: SdkConfig) -> anyhow::Result<Runn
                 queue_arn: binding.queue_arn.clone(),
                 batch_size: binding.batch_size,
                 wait: settings.poll_wait,
+                visibility: settings.poll_visibility,
                 timeout: provisioned
                     .function_timeouts
                     .get(&binding.function)
