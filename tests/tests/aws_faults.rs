@@ -2,7 +2,8 @@
 //! and SQS throttling, SQS failing outright, KMS failing and throttling. Each test counts what
 //! was stored and sent: throttled calls are retried and nothing is lost or doubled, and a
 //! business token KMS cannot open is never replaced by anything else: nothing is sent until it
-//! opens, then the message goes once, with that token.
+//! opens, then the message goes once, with that token. A STOP whose confirmation could not be
+//! stored is confirmed once when the record comes back.
 
 use serde_json::json;
 use std::time::Duration;
@@ -152,5 +153,57 @@ async fn a_token_kms_cannot_open_sends_nothing_until_it_opens_then_once_with_tha
         sent[0]["access_token_sha256"].as_str(),
         Some(sha256_hex(ACCESS_TOKEN).as_str()),
         "with the tenant's token, which only KMS opens"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stop_whose_confirmation_was_not_stored_is_confirmed_once_when_it_comes_back() {
+    let t = spawn_stack_with(Options {
+        poll_visibility: Some(Duration::from_secs(2)),
+        ..Options::default()
+    })
+    .await;
+    let to = "15551238001";
+    // The opt-out is stored; the confirmation's write is refused once, so the record fails
+    // after the opt-out and before its confirmation, and comes back.
+    t.stack.aws_calls.inject(AwsFault {
+        body_contains: Some("no longer receive marketing messages".into()),
+        ..fault(
+            INBOUND,
+            "dynamodb:TransactWriteItems",
+            FaultPhase::BeforeSend,
+            1,
+        )
+    });
+    assert_eq!(
+        t.post_signed(&customer_text(to, "wamid.stop-fault", "STOP"))
+            .await,
+        200
+    );
+    let confirmations = eventually("the confirmation at Meta", WAIT, || async {
+        let sent = sent_to(&t, to).await;
+        (!sent.is_empty()).then_some(sent)
+    })
+    .await;
+    assert_eq!(t.stack.aws_calls.injected(), 1, "the fault struck");
+    // Another delivery of the record would have sent by now.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let confirmations_later = sent_to(&t, to).await;
+    assert_eq!(confirmations.len(), 1, "{confirmations:?}");
+    assert_eq!(confirmations_later.len(), 1, "{confirmations_later:?}");
+    assert!(
+        confirmations_later[0]["body"]["text"]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("Reply START")),
+        "{confirmations_later:?}"
+    );
+    let (status, contact) = t.api_get(&format!("/v1/contacts/{to}")).await;
+    assert_eq!(status, 200, "{contact}");
+    assert_eq!(contact["consent"]["marketing"]["state"], "opted_out");
+    assert!(
+        contact["consent"]["marketing"]["opted_out_by"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("msg_")),
+        "{contact}"
     );
 }

@@ -1075,6 +1075,7 @@ fn contact_schemas(recipient: Value) -> Value {
             "proof": schema_ref("ConsentProof"),
             "opted_in_at": time(),
             "opted_out_at": time(),
+            "opted_out_by": { "type": "string", "description": "The customer's own message whose keyword (STOP, …) opted them out, while that opt-out is in force." },
             "ever_opted_in": { "type": "boolean", "description": "An opt-in was recorded at some point, even if later withdrawn." },
             "history": { "type": "array", "items": schema_ref("ConsentChange"), "description": "Every consent change." },
         })),

@@ -13,11 +13,11 @@ use crate::apply::ApplyError;
 use serde::Deserialize;
 use switchboard_domain::compliance::{ConsentKeyword, confirmation, consent_keyword_match};
 use switchboard_domain::consent::{ConsentProof, OptInOutcome, OptInSource, OptOutSource};
-use switchboard_domain::{ContactKey, MessageId, PhoneNumberId, TenantId};
+use switchboard_domain::{ContactKey, MessageId, PhoneNumberId, TenantId, Wamid};
 use switchboard_meta::graph::{MessageContent, OutboundMessage};
 use switchboard_meta::webhook::{InboundMessage, MessageContent as Inbound};
 use switchboard_platform::outbox::{self, SubmitError};
-use switchboard_store::NewOutboundMessage;
+use switchboard_store::{NewOutboundMessage, inbound_message_id};
 use time::OffsetDateTime;
 
 const CONFIRMATION_SCOPE: &str = "consent-confirmation";
@@ -52,19 +52,20 @@ pub(crate) async fn apply_keyword(
     let confirmation_id = MessageId::for_idempotency_key(tenant, CONFIRMATION_SCOPE, &message.id);
     match keyword.effect {
         ConsentKeyword::OptOut => {
-            let changed = state
+            // True also on a redelivery of the message whose opt-out is in force: one that
+            // died after storing the opt-out still sends its confirmation, exactly once (the
+            // confirmation's id is derived from the message's).
+            let ours = state
                 .store
-                .opt_out(tenant, sender, OptOutSource::Keyword, "customer", sent_at)
+                .opt_out_by_message(
+                    tenant,
+                    sender,
+                    &inbound_message_id(&Wamid::new(message.id.to_string())),
+                    sent_at,
+                )
                 .await?;
-            tracing::info!(changed, "the customer opted out by keyword");
-            // A redelivery after the opt-out was stored still completes its confirmation.
-            let confirm = changed
-                || state
-                    .store
-                    .get_message(tenant, &confirmation_id)
-                    .await?
-                    .is_some_and(|m| m.status.awaiting_send());
-            if confirm {
+            tracing::info!(ours, "the customer opted out by keyword");
+            if ours {
                 confirm_with(state, tenant, pnid, sender, confirmation_id, body).await?;
             }
         }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_domain::consent::{
     ConsentProof, ConsentState, OptInOutcome, OptInSource, OptOutSource, opt_in_outcome,
 };
-use switchboard_domain::{ContactKey, TenantId};
+use switchboard_domain::{ContactKey, MessageId, TenantId};
 use time::OffsetDateTime;
 
 /// `consent.marketing` as stored on the contact and shown by the API.
@@ -46,6 +46,10 @@ pub struct MarketingConsent {
     /// An opt-in was recorded at some point, even if later withdrawn.
     #[serde(default)]
     pub ever_opted_in: bool,
+    /// The customer's own message whose keyword opted them out, while that opt-out is in
+    /// force: a redelivery of that message knows the opt-out is its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_out_by: Option<MessageId>,
 }
 
 /// What a consent history entry records.
@@ -114,6 +118,7 @@ impl Store {
                     opted_in_at: Some(at),
                     opted_out_at: current.opted_out_at,
                     ever_opted_in: true,
+                    opted_out_by: None,
                 }),
                 OptInOutcome::AlreadyOptedIn | OptInOutcome::RefusedOptedOut => None,
             };
@@ -130,7 +135,8 @@ impl Store {
     }
 
     /// Records an opt-out. True when it changed the state, false when the customer was
-    /// opted out already (nothing is written then).
+    /// opted out already, or opted back in by their own action after `at` (nothing is written
+    /// then).
     pub async fn opt_out(
         &self,
         tenant: &TenantId,
@@ -139,6 +145,42 @@ impl Store {
         recorded_by: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
+        self.record_opt_out(tenant, contact, source, recorded_by, at, None)
+            .await
+    }
+
+    /// The customer's own message `message`, sent at `at`, asked to stop (a keyword). True
+    /// when its opt-out is the one in force, whether it took effect now or on an earlier
+    /// delivery of the same message: a redelivery after the opt-out was stored still
+    /// completes what follows it (the confirmation), and a STOP delivered late never undoes a
+    /// START the customer sent after it.
+    pub async fn opt_out_by_message(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactKey,
+        message: &MessageId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.record_opt_out(
+            tenant,
+            contact,
+            OptOutSource::Keyword,
+            "customer",
+            at,
+            Some(message),
+        )
+        .await
+    }
+
+    async fn record_opt_out(
+        &self,
+        tenant: &TenantId,
+        contact: &ContactKey,
+        source: OptOutSource,
+        recorded_by: &str,
+        at: OffsetDateTime,
+        by: Option<&MessageId>,
+    ) -> Result<bool, StoreError> {
         for _ in 0..ATTEMPTS {
             let current = self
                 .get_contact(tenant, contact)
@@ -146,12 +188,24 @@ impl Store {
                 .map(|c| c.consent)
                 .unwrap_or_default();
             if current.state == ConsentState::OptedOut {
+                return Ok(by.is_some() && current.opted_out_by.as_ref() == by);
+            }
+            // The customer's own opt-in after this opt-out stands; a business's does not.
+            let opted_back_in_after = current.state == ConsentState::OptedIn
+                && current.opted_in_at.is_some_and(|t| t > at)
+                && current
+                    .source
+                    .as_deref()
+                    .and_then(|s| s.parse::<OptInSource>().ok())
+                    .is_some_and(OptInSource::is_customer_action);
+            if opted_back_in_after {
                 return Ok(false);
             }
             let next = MarketingConsent {
                 state: ConsentState::OptedOut,
                 source: Some(source.as_str().to_owned()),
                 opted_out_at: Some(at),
+                opted_out_by: by.cloned(),
                 ..current.clone()
             };
             let change = ConsentChange {

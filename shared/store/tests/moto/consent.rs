@@ -2,7 +2,7 @@ use crate::common::{T0, customer, inbound, outbound, table, tenant};
 use switchboard_domain::consent::{
     ConsentProof, ConsentState, OptInOutcome, OptInSource, OptOutSource,
 };
-use switchboard_domain::{ContactId, MessageStatus};
+use switchboard_domain::{ContactId, MessageId, MessageStatus};
 use switchboard_store::{
     ConsentChangeKind, DecisionOutcome, PolicyDecisionRecord, TemplateChange, TemplateRecord,
 };
@@ -142,6 +142,88 @@ async fn an_opt_out_holds_against_every_declared_opt_in_and_only_the_customer_li
     // Consent is per tenant: another tenant's customer of the same number is untouched.
     let globex = tenant("globex");
     assert!(t.store.get_contact(&globex, &ana).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_stop_message_knows_its_own_opt_out_and_never_undoes_a_later_start() {
+    let t = table("consent-by-message").await;
+    let acme = tenant("acme");
+    let ana = customer(7);
+    let stop = MessageId::from("msg_0000000000000000000000000000a001");
+    let stop_at = T0;
+
+    assert!(
+        t.store
+            .opt_out_by_message(&acme, &ana, &stop, stop_at)
+            .await
+            .unwrap(),
+        "the first delivery opts out"
+    );
+    assert!(
+        t.store
+            .opt_out_by_message(&acme, &ana, &stop, stop_at)
+            .await
+            .unwrap(),
+        "a redelivery of the same message: its opt-out is the one in force"
+    );
+    let other = MessageId::from("msg_0000000000000000000000000000a002");
+    assert!(
+        !t.store
+            .opt_out_by_message(&acme, &ana, &other, stop_at + Duration::seconds(1))
+            .await
+            .unwrap(),
+        "a second STOP changes nothing and is not the opt-out in force"
+    );
+    let contact = t.store.get_contact(&acme, &ana).await.unwrap().unwrap();
+    assert_eq!(contact.consent.opted_out_by.as_ref(), Some(&stop));
+
+    // The customer writes START later; the first STOP delivered again does not undo it.
+    let start = ConsentProof {
+        recorded_by: "customer".into(),
+        ..proof("START")
+    };
+    t.store
+        .opt_in(
+            &acme,
+            &ana,
+            OptInSource::Keyword,
+            &start,
+            stop_at + Duration::minutes(5),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !t.store
+            .opt_out_by_message(&acme, &ana, &stop, stop_at)
+            .await
+            .unwrap()
+    );
+    let contact = t.store.get_contact(&acme, &ana).await.unwrap().unwrap();
+    assert_eq!(contact.consent.state, ConsentState::OptedIn);
+    assert_eq!(contact.consent.opted_out_by, None);
+
+    // A business's own opt-in is no such answer: a STOP sent before it but delivered after
+    // it still opts the customer out.
+    let ben = customer(8);
+    t.store
+        .opt_in(
+            &acme,
+            &ben,
+            OptInSource::Import,
+            &proof("Imported"),
+            T0 + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let late_stop = MessageId::from("msg_0000000000000000000000000000b001");
+    assert!(
+        t.store
+            .opt_out_by_message(&acme, &ben, &late_stop, T0)
+            .await
+            .unwrap()
+    );
+    let contact = t.store.get_contact(&acme, &ben).await.unwrap().unwrap();
+    assert_eq!(contact.consent.state, ConsentState::OptedOut);
 }
 
 #[tokio::test]
