@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-overrides=$(env | grep -E '^(PORT|SANDBOX_PORT|MOTO_PORT|AWS_[A-Z_]+|META_[A-Z_]+|DEMO_[A-Z_]+|DEV_API_KEY|GRAPH_API_[A-Z_]+|STACK_PREFIX|OUTBOUND_RETRY_BASE_SECONDS|SANDBOX_STATUS_DELAY_SECONDS|RUST_LOG)=' || true)
+overrides=$(env | grep -E '^(PORT|SANDBOX_PORT|MOTO_PORT|AWS_[A-Z_]+|META_[A-Z_]+|DEMO_[A-Z_]+|DEV_API_KEY|GRAPH_API_[A-Z_]+|STACK_PREFIX|OUTBOUND_RETRY_BASE_SECONDS|SANDBOX_STATUS_DELAY_SECONDS|POLL_[A-Z_]+|CLOCK_SKIP_SECONDS|RUST_LOG)=' || true)
 set -a
 # shellcheck disable=SC1091
 source .env.example
