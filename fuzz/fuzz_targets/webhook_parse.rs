@@ -1,5 +1,6 @@
 //! `POST /webhooks/whatsapp` bodies: any bytes through `webhook::parse` and
-//! `Notification::events`, which must never panic. Whatever is split out must survive the
+//! `Notification::events`, which must never panic and must split exactly as the general
+//! (serde_json) path does. Whatever is split out must survive the
 //! inbound queue: each event serializes and reads back as the same event.
 
 #![no_main]
@@ -13,6 +14,12 @@ fuzz_target!(|body: &[u8]| {
     };
     let _ = format!("{notification:?}");
     let events = notification.events();
+    // The single pass reads what the general path reads, into the very same events.
+    assert_eq!(
+        webhook::reference_events(body).as_ref(),
+        Some(&events),
+        "the single pass and the general path disagree"
+    );
     for event in &events {
         // The queue body: what the webhook function enqueues and the inbound one reads.
         let json = serde_json::to_vec(event).expect("an event always serializes");

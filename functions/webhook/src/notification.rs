@@ -53,7 +53,7 @@ async fn decide(
     }
 
     let events = match webhook::parse(body) {
-        Ok(notification) => notification.events(),
+        Ok(notification) => notification.into_events(),
         Err(e) => return quarantine(state, body, &e.to_string(), metrics).await,
     };
     // Past the budget, answering "retry" beats being cut off by the Lambda timeout: claims

@@ -75,7 +75,7 @@ pub async fn replay_from_quarantine(
         key: key.to_owned(),
         reason: e.to_string(),
     })?;
-    let events = notification.events();
+    let events = notification.into_events();
     let accepted = accept_events(intake, &events).await?;
     if !accepted.is_complete() {
         return Err(ReplayError::InProgress {

@@ -1,6 +1,7 @@
 //! Webhook throughput on one core: verify the signature, parse, and split into events
-//! (`Verifier::verify`, then `webhook::parse(body)?.events()`), over every third-party payload
-//! in the conformance corpus, each compacted as Meta sends it and signed with a fixed secret.
+//! (`Verifier::verify`, then `webhook::parse(body)?.into_events()`, as the webhook function
+//! does), over every third-party payload in the conformance corpus, each compacted as Meta
+//! sends it and signed with a fixed secret.
 //! Also measures the naive way (HMAC keyed per request + `serde_json::Value`) for scale, and
 //! writes the signed corpus so that `scripts/bench.sh` can feed pywa the very same requests.
 //!
@@ -293,7 +294,7 @@ fn verify(verifier: &signature::Verifier, case: &Case) -> usize {
 
 fn parse_and_route(case: &Case) -> usize {
     match webhook::parse(&case.body) {
-        Ok(notification) => notification.events().len(),
+        Ok(notification) => notification.into_events().len(),
         Err(e) => fail(&format!("{}: {e}", case.name)),
     }
 }

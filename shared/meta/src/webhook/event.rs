@@ -1,6 +1,7 @@
 //! One unit of work split from a notification: the body of one inbound-queue message.
 
 use super::message::{Contact, InboundMessage};
+use super::scan::Json;
 use super::status::{StatusUpdate, raw_eq};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -102,7 +103,7 @@ fn join_key(parts: &[&str], last: Option<&str>) -> String {
 
 /// `{field}:{sha256 of the change value's bytes}`: these updates carry no id of their own, and
 /// Meta redelivers the same bytes.
-pub(crate) fn other_key(field: &str, value: &RawValue) -> String {
+pub(crate) fn other_key(field: &str, value: Json<'_>) -> String {
     let mut digest_hex = [0u8; 64];
     // 32 bytes always fit 64 hex digits, so encoding cannot fail.
     let _ = hex::encode_to_slice(Sha256::digest(value.get().as_bytes()), &mut digest_hex);

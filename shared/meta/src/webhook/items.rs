@@ -4,9 +4,11 @@
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Deref;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) enum Items<T> {
+    #[default]
     Empty,
     One(T),
     Many(Vec<T>),
@@ -19,6 +21,26 @@ impl<T> Items<T> {
             Items::One(item) => std::slice::from_ref(item),
             Items::Many(items) => items,
         }
+    }
+
+    pub fn push(&mut self, item: T) {
+        match self {
+            Items::Empty => *self = Items::One(item),
+            Items::Many(items) => items.push(item),
+            Items::One(_) => {
+                if let Items::One(first) = std::mem::take(self) {
+                    *self = Items::Many(vec![first, item]);
+                }
+            }
+        }
+    }
+}
+
+impl<T> Deref for Items<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.as_slice()
     }
 }
 
@@ -62,5 +84,16 @@ mod tests {
             assert_eq!(items.as_slice(), expected.as_slice(), "{json}");
         }
         assert!(serde_json::from_str::<Items<u8>>("{}").is_err());
+    }
+
+    #[test]
+    fn pushes_in_order() {
+        for n in 0..5u8 {
+            let mut items = Items::Empty;
+            for i in 0..n {
+                items.push(i);
+            }
+            assert_eq!(&*items, (0..n).collect::<Vec<_>>().as_slice());
+        }
     }
 }

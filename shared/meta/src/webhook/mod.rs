@@ -1,5 +1,8 @@
-//! Meta's WhatsApp webhook: a notification is parsed borrowing from the raw body, then split
-//! into owned [`WebhookEvent`]s, one unit of work each, for the inbound queue.
+//! Meta's WhatsApp webhook: a notification is parsed from the raw body and split into owned
+//! [`WebhookEvent`]s, one unit of work each, for the inbound queue. A body of the usual shape
+//! is read and split in a single pass that copies from the body only what the events keep
+//! (`single_pass.rs`, over the JSON cursor in `scan.rs`); any other body takes the general
+//! path, serde_json's (`notification.rs`), which decides what the single pass leaves to it.
 //!
 //! ```text
 //! {"object": "whatsapp_business_account",
@@ -18,12 +21,16 @@
 //! else `{field}:{hex sha256 of the change value's bytes}`.
 
 mod content;
+mod de;
+mod direct;
 mod error;
 mod event;
 mod items;
 mod lenient;
 mod message;
 mod notification;
+mod scan;
+mod single_pass;
 mod split;
 mod status;
 mod template;
@@ -36,7 +43,7 @@ pub use content::{
 pub use error::{ParseError, ParseErrorKind};
 pub use event::{EventPayload, WebhookEvent};
 pub use message::{Contact, InboundMessage, MessageContext, Referral, ReferredProduct};
-pub use notification::{Notification, WHATSAPP_OBJECT, parse};
+pub use notification::{Notification, WHATSAPP_OBJECT, parse, reference_events};
 pub use status::{GraphErrorDetail, StatusUpdate};
 pub use template::{
     TEMPLATE_CATEGORY_FIELD, TEMPLATE_QUALITY_FIELD, TEMPLATE_STATUS_FIELD, TemplateRef,

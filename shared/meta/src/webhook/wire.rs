@@ -3,16 +3,19 @@
 //! becomes `Unknown`), or, without an id or timestamp, makes the change be kept raw.
 
 use super::content::{InteractiveReply, MessageContent};
+use super::de;
+use super::direct;
 use super::items::Items;
 use super::lenient::{Id, Str, Timestamp};
 use super::message::{Contact, InboundMessage, MessageContext, Referral};
+use super::scan::Json;
 use super::status::{ErrorWire, StatusUpdate};
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct Metadata<'a> {
     #[serde(borrow)]
     pub display_phone_number: Option<Id<'a>>,
@@ -27,42 +30,43 @@ pub(crate) struct MetadataOnly<'a> {
     pub metadata: Option<Metadata<'a>>,
 }
 
-/// The members of a change value this model splits on. Read for every change in the first
-/// pass (other members are skipped); `C` is a typed contact there and a raw one on the raw
-/// path, where a contact shaped unexpectedly must not cost the messages next to it.
+/// The members of a change value this model splits on, as the general path reads them. Read
+/// for every change in its first pass (other members are skipped); `C` is a typed contact
+/// there and a raw one on the raw path, where a contact shaped unexpectedly must not cost the
+/// messages next to it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ValueWire<'a, C = ContactWire<'a>> {
     #[serde(borrow)]
     pub metadata: Option<Metadata<'a>>,
     pub contacts: Option<Items<C>>,
     #[serde(borrow)]
-    pub messages: Option<Items<&'a RawValue>>,
+    pub messages: Option<Items<Json<'a>>>,
     #[serde(borrow)]
-    pub statuses: Option<Items<&'a RawValue>>,
+    pub statuses: Option<Items<Json<'a>>>,
     /// Errors about the change as a whole rather than one message.
     #[serde(borrow)]
     pub errors: Option<&'a RawValue>,
 }
 
 /// A sender as listed in `value.contacts[]`, still borrowing from the body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct ContactWire<'a> {
     #[serde(borrow)]
-    profile: Option<ProfileWire<'a>>,
+    pub profile: Option<ProfileWire<'a>>,
     #[serde(borrow)]
     pub wa_id: Option<Id<'a>>,
     #[serde(borrow)]
     pub user_id: Option<Id<'a>>,
     #[serde(borrow)]
-    parent_user_id: Option<Id<'a>>,
+    pub parent_user_id: Option<Id<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
-struct ProfileWire<'a> {
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ProfileWire<'a> {
     #[serde(borrow)]
-    name: Option<Str<'a>>,
+    pub name: Option<Str<'a>>,
     #[serde(borrow)]
-    username: Option<Str<'a>>,
+    pub username: Option<Str<'a>>,
 }
 
 impl ContactWire<'_> {
@@ -84,8 +88,8 @@ impl ContactWire<'_> {
 }
 
 /// `None` when the contact is not shaped like one; the message still goes through.
-pub(crate) fn read_contact(raw: &RawValue) -> Option<ContactWire<'_>> {
-    serde_json::from_str(raw.get()).ok()
+pub(crate) fn read_contact(raw: Json<'_>) -> Option<ContactWire<'_>> {
+    direct::within(raw, direct::contact).or_else(|| de::from_str(raw.get()).ok())
 }
 
 /// A message as Meta sends it. Read by hand rather than derived: the content sits in a member
@@ -93,7 +97,7 @@ pub(crate) fn read_contact(raw: &RawValue) -> Option<ContactWire<'_>> {
 /// the value small (a field per possible member made it over a kilobyte, copied several
 /// times per message).
 #[derive(Default)]
-struct MessageWire {
+pub(crate) struct MessageWire {
     id: Option<String>,
     from: Option<String>,
     from_user_id: Option<String>,
@@ -116,6 +120,75 @@ impl MessageWire {
         if !keep {
             self.content = Some((member, content));
         }
+    }
+
+    /// Reads the member named `key` from `from`, as the message's JSON object lists it.
+    pub fn member<'de, M: Members<'de>>(
+        &mut self,
+        key: &str,
+        from: &mut M,
+    ) -> Result<(), M::Error> {
+        let m = self;
+        match key {
+            "id" => m.id = from.text()?,
+            "from" => m.from = from.text()?,
+            "from_user_id" => m.from_user_id = from.text()?,
+            "timestamp" => m.timestamp = from.value()?,
+            "type" => m.message_type = from.text()?,
+            "context" => m.context = from.value()?,
+            "referral" => m.referral = from.value()?,
+            "group_id" => m.group_id = from.text()?,
+            "errors" => m.errors = from.value()?,
+            "text" => m.content(from, "text", MessageContent::Text)?,
+            "image" => m.content(from, "image", MessageContent::Image)?,
+            "video" => m.content(from, "video", MessageContent::Video)?,
+            "audio" => m.content(from, "audio", MessageContent::Audio)?,
+            "document" => m.content(from, "document", MessageContent::Document)?,
+            "sticker" => m.content(from, "sticker", MessageContent::Sticker)?,
+            "location" => m.content(from, "location", MessageContent::Location)?,
+            "contacts" => {
+                m.content(from, "contacts", |cards| MessageContent::Contacts { cards })?
+            }
+            "reaction" => m.content(from, "reaction", MessageContent::Reaction)?,
+            "button" => m.content(from, "button", MessageContent::Button)?,
+            "order" => m.content(from, "order", MessageContent::Order)?,
+            "system" => m.content(from, "system", MessageContent::System)?,
+            "interactive" => m.content(from, "interactive", |i| MessageContent::Interactive {
+                reply: interactive_reply(i),
+            })?,
+            "edit" => m.content(from, "edit", |e: EditWire<'_>| MessageContent::Edit {
+                original_message_id: e.original_message_id,
+                content: Box::new(e.message.map_or(MessageContent::Unknown, edited_content)),
+            })?,
+            "revoke" => m.content(from, "revoke", |r: RevokeWire| MessageContent::Revoke {
+                original_message_id: r.original_message_id,
+            })?,
+            "unsupported" => m.content(from, "unsupported", |u: UnsupportedWire| {
+                MessageContent::Unsupported {
+                    unsupported_type: u.kind,
+                }
+            })?,
+            _ => from.skip()?,
+        }
+        Ok(())
+    }
+
+    /// Reads a content member (`null` counts as absent) and offers it to the message.
+    fn content<'de, M, T, F>(
+        &mut self,
+        from: &mut M,
+        member: &'static str,
+        wrap: F,
+    ) -> Result<(), M::Error>
+    where
+        M: Members<'de>,
+        T: Deserialize<'de>,
+        F: FnOnce(T) -> MessageContent,
+    {
+        if let Some(value) = from.value::<Option<T>>()? {
+            self.offer(member, wrap(value));
+        }
+        Ok(())
     }
 
     /// The content if it matches the declared type.
@@ -146,81 +219,42 @@ impl<'de> Visitor<'de> for MessageVisitor {
         f.write_str("a message object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MessageWire, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MessageWire, A::Error> {
         let mut m = MessageWire::default();
-        while let Some(key) = map.next_key::<Str<'de>>()? {
-            match key.0.as_ref() {
-                "id" => m.id = map.next_value()?,
-                "from" => m.from = map.next_value()?,
-                "from_user_id" => m.from_user_id = map.next_value()?,
-                "timestamp" => m.timestamp = map.next_value()?,
-                "type" => m.message_type = map.next_value()?,
-                "context" => m.context = map.next_value()?,
-                "referral" => m.referral = map.next_value()?,
-                "group_id" => m.group_id = map.next_value()?,
-                "errors" => m.errors = map.next_value()?,
-                "text" => content(&mut map, &mut m, "text", MessageContent::Text)?,
-                "image" => content(&mut map, &mut m, "image", MessageContent::Image)?,
-                "video" => content(&mut map, &mut m, "video", MessageContent::Video)?,
-                "audio" => content(&mut map, &mut m, "audio", MessageContent::Audio)?,
-                "document" => content(&mut map, &mut m, "document", MessageContent::Document)?,
-                "sticker" => content(&mut map, &mut m, "sticker", MessageContent::Sticker)?,
-                "location" => content(&mut map, &mut m, "location", MessageContent::Location)?,
-                "contacts" => content(&mut map, &mut m, "contacts", |cards| {
-                    MessageContent::Contacts { cards }
-                })?,
-                "reaction" => content(&mut map, &mut m, "reaction", MessageContent::Reaction)?,
-                "button" => content(&mut map, &mut m, "button", MessageContent::Button)?,
-                "order" => content(&mut map, &mut m, "order", MessageContent::Order)?,
-                "system" => content(&mut map, &mut m, "system", MessageContent::System)?,
-                "interactive" => content(&mut map, &mut m, "interactive", |i| {
-                    MessageContent::Interactive {
-                        reply: interactive_reply(i),
-                    }
-                })?,
-                "edit" => content(&mut map, &mut m, "edit", |e: EditWire<'_>| {
-                    MessageContent::Edit {
-                        original_message_id: e.original_message_id,
-                        content: Box::new(
-                            e.message.map_or(MessageContent::Unknown, edited_content),
-                        ),
-                    }
-                })?,
-                "revoke" => content(&mut map, &mut m, "revoke", |r: RevokeWire| {
-                    MessageContent::Revoke {
-                        original_message_id: r.original_message_id,
-                    }
-                })?,
-                "unsupported" => content(&mut map, &mut m, "unsupported", |u: UnsupportedWire| {
-                    MessageContent::Unsupported {
-                        unsupported_type: u.kind,
-                    }
-                })?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+        let mut map = SerdeMembers(map);
+        while let Some(key) = map.0.next_key::<Str<'de>>()? {
+            m.member(&key.0, &mut map)?;
         }
         Ok(m)
     }
 }
 
-/// Reads a content member (`null` counts as absent) and offers it to the message.
-fn content<'de, A, T, F>(
-    map: &mut A,
-    m: &mut MessageWire,
-    member: &'static str,
-    wrap: F,
-) -> Result<(), A::Error>
-where
-    A: MapAccess<'de>,
-    T: Deserialize<'de>,
-    F: FnOnce(T) -> MessageContent,
-{
-    if let Some(value) = map.next_value::<Option<T>>()? {
-        m.offer(member, wrap(value));
+/// Where a message's member values come from: serde's map access, or the scanner reading
+/// the common shape directly (see `direct.rs`). Each member is read the same way from either.
+pub(crate) trait Members<'de> {
+    type Error;
+    /// A string or `null`.
+    fn text(&mut self) -> Result<Option<String>, Self::Error>;
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, Self::Error>;
+    fn skip(&mut self) -> Result<(), Self::Error>;
+}
+
+struct SerdeMembers<A>(A);
+
+impl<'de, A: MapAccess<'de>> Members<'de> for SerdeMembers<A> {
+    type Error = A::Error;
+
+    fn text(&mut self) -> Result<Option<String>, A::Error> {
+        self.0.next_value()
     }
-    Ok(())
+
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
+        self.0.next_value()
+    }
+
+    fn skip(&mut self) -> Result<(), A::Error> {
+        self.0.next_value::<IgnoredAny>().map(drop)
+    }
 }
 
 /// What is left to read when the typed view fails.
@@ -288,11 +322,18 @@ struct UnsupportedWire {
 
 /// `None` when the message has no id or timestamp: without them it can be neither
 /// deduplicated nor ordered, so the caller keeps the change raw instead.
-pub(crate) fn read_message(raw: &RawValue) -> Option<InboundMessage> {
-    let mut wire = match serde_json::from_str::<MessageWire>(raw.get()) {
+pub(crate) fn read_message(raw: Json<'_>) -> Option<InboundMessage> {
+    let direct = direct::within(raw, |s| direct::message(s).map(|(wire, _)| wire));
+    finish_message(direct, raw)
+}
+
+/// [`read_message`] once the direct reader had its go at `raw` (`None`: it gave up).
+pub(crate) fn finish_message(direct: Option<MessageWire>, raw: Json<'_>) -> Option<InboundMessage> {
+    let read = direct.ok_or(()).or_else(|()| de::from_str(raw.get()));
+    let mut wire = match read {
         Ok(wire) => wire,
         Err(_) => {
-            let core: MessageCore = serde_json::from_str(raw.get()).ok()?;
+            let core: MessageCore = de::from_str(raw.get()).ok()?;
             MessageWire {
                 id: core.id,
                 from: core.from,
@@ -321,13 +362,16 @@ pub(crate) fn read_message(raw: &RawValue) -> Option<InboundMessage> {
             .map(Into::into)
             .collect(),
         content,
-        raw: raw.to_owned(),
+        raw: raw.to_raw_value(),
     })
 }
 
 /// The new version inside an edit: shaped like a message without id and sender.
 fn edited_content(raw: &RawValue) -> MessageContent {
-    serde_json::from_str::<MessageWire>(raw.get())
+    let raw = Json::from(raw);
+    direct::within(raw, |s| direct::message(s).map(|(wire, _)| wire))
+        .ok_or(())
+        .or_else(|()| de::from_str::<MessageWire>(raw.get()))
         .map(|mut w| w.take_content())
         .unwrap_or(MessageContent::Unknown)
 }
@@ -363,23 +407,23 @@ fn interactive_reply(i: InteractiveWire) -> InteractiveReply {
     })
 }
 
-#[derive(Deserialize)]
-struct StatusWire<'a> {
-    id: Option<String>,
-    status: Option<String>,
+#[derive(Default, Deserialize)]
+pub(crate) struct StatusWire<'a> {
+    pub id: Option<String>,
+    pub status: Option<String>,
     #[serde(default)]
-    timestamp: Timestamp,
-    recipient_id: Option<String>,
-    recipient_user_id: Option<String>,
-    recipient_type: Option<String>,
-    recipient_participant_id: Option<String>,
-    recipient_participant_user_id: Option<String>,
-    biz_opaque_callback_data: Option<String>,
-    errors: Option<Vec<ErrorWire>>,
+    pub timestamp: Timestamp,
+    pub recipient_id: Option<String>,
+    pub recipient_user_id: Option<String>,
+    pub recipient_type: Option<String>,
+    pub recipient_participant_id: Option<String>,
+    pub recipient_participant_user_id: Option<String>,
+    pub biz_opaque_callback_data: Option<String>,
+    pub errors: Option<Vec<ErrorWire>>,
     #[serde(borrow)]
-    conversation: Option<&'a RawValue>,
+    pub conversation: Option<Json<'a>>,
     #[serde(borrow)]
-    pricing: Option<&'a RawValue>,
+    pub pricing: Option<Json<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -391,8 +435,15 @@ struct StatusCore {
 }
 
 /// `None` without id, status or timestamp, for the same reason as [`read_message`].
-pub(crate) fn read_status(raw: &RawValue) -> Option<StatusUpdate> {
-    match serde_json::from_str::<StatusWire<'_>>(raw.get()) {
+pub(crate) fn read_status(raw: Json<'_>) -> Option<StatusUpdate> {
+    let direct = direct::within(raw, |s| direct::status(s).map(|(wire, _)| wire));
+    finish_status(direct, raw)
+}
+
+/// [`read_status`] once the direct reader had its go at `raw` (`None`: it gave up).
+pub(crate) fn finish_status(direct: Option<StatusWire<'_>>, raw: Json<'_>) -> Option<StatusUpdate> {
+    let read = direct.ok_or(()).or_else(|()| de::from_str(raw.get()));
+    match read {
         Ok(w) => Some(StatusUpdate {
             id: w.id?,
             status: w.status?,
@@ -409,12 +460,12 @@ pub(crate) fn read_status(raw: &RawValue) -> Option<StatusUpdate> {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
-            conversation: w.conversation.map(ToOwned::to_owned),
-            pricing: w.pricing.map(ToOwned::to_owned),
-            raw: raw.to_owned(),
+            conversation: w.conversation.map(Json::to_raw_value),
+            pricing: w.pricing.map(Json::to_raw_value),
+            raw: raw.to_raw_value(),
         }),
         Err(_) => {
-            let core: StatusCore = serde_json::from_str(raw.get()).ok()?;
+            let core: StatusCore = de::from_str(raw.get()).ok()?;
             Some(StatusUpdate {
                 id: core.id?,
                 status: core.status?,
@@ -428,7 +479,7 @@ pub(crate) fn read_status(raw: &RawValue) -> Option<StatusUpdate> {
                 errors: Vec::new(),
                 conversation: None,
                 pricing: None,
-                raw: raw.to_owned(),
+                raw: raw.to_raw_value(),
             })
         }
     }
