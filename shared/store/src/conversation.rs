@@ -74,6 +74,48 @@ fn preview(text: Option<&str>) -> Option<String> {
     text.map(|t| t.chars().take(PREVIEW_CHARS).collect())
 }
 
+/// What every recording of a message sets on its conversation: the conversation's identity
+/// if it is new, its kind and index partition, and the message counted.
+fn count_in_conversation(
+    p: &mut Placeholders,
+    u: &mut UpdateExpression,
+    tenant: &TenantId,
+    a: &Activity<'_>,
+) -> Result<(), StoreError> {
+    set_if_absent(p, u, "id", "id", s(a.conversation_id.as_str()));
+    set_if_absent(
+        p,
+        u,
+        "phone_number_id",
+        "pnid",
+        s(a.phone_number_id.as_str()),
+    );
+    set_if_absent(p, u, "contact", "contact", to_value(a.contact)?);
+    set_if_absent(
+        p,
+        u,
+        "created_at",
+        "created",
+        s(timestamp::encode(a.recorded_at)?),
+    );
+    u.set(format!(
+        "{} = {}",
+        p.name(keys::ENTITY),
+        p.value("entity", s("conversation"))
+    ));
+    u.set(format!(
+        "{} = {}",
+        p.name(keys::GSI1PK),
+        p.value("gsi1pk", s(keys::conversations_gsi1pk(tenant)?))
+    ));
+    u.add(format!(
+        "{} {}",
+        p.name("message_count"),
+        p.value("one", n(1))
+    ));
+    Ok(())
+}
+
 impl Store {
     /// The conversation update that goes into the same transaction as the message put: creates
     /// the conversation if needed and counts the message, exactly once with it.
@@ -85,43 +127,25 @@ impl Store {
         let at = timestamp::encode(a.at)?;
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
-        set_if_absent(&mut p, &mut u, "id", "id", s(a.conversation_id.as_str()));
-        set_if_absent(
-            &mut p,
-            &mut u,
-            "phone_number_id",
-            "pnid",
-            s(a.phone_number_id.as_str()),
-        );
-        set_if_absent(&mut p, &mut u, "contact", "contact", to_value(a.contact)?);
-        set_if_absent(
-            &mut p,
-            &mut u,
-            "created_at",
-            "created",
-            s(timestamp::encode(a.recorded_at)?),
-        );
+        count_in_conversation(&mut p, &mut u, tenant, a)?;
         set_if_absent(&mut p, &mut u, "last_message_at", "at", s(at.as_str()));
         set_if_absent(&mut p, &mut u, "last_message_key", "key", s(a.message_sk));
         set_if_absent(&mut p, &mut u, keys::GSI1SK, "gsi1sk", s(at.as_str()));
         if let Some(text) = preview(a.text) {
             set_if_absent(&mut p, &mut u, "last_message_preview", "preview", s(text));
         }
-        u.set(format!(
-            "{} = {}",
-            p.name(keys::ENTITY),
-            p.value("entity", s("conversation"))
-        ));
-        u.set(format!(
-            "{} = {}",
-            p.name(keys::GSI1PK),
-            p.value("gsi1pk", s(keys::conversations_gsi1pk(tenant)?))
-        ));
-        u.add(format!(
-            "{} {}",
-            p.name("message_count"),
-            p.value("one", n(1))
-        ));
+        self.conversation_update(tenant, a, &u, &p, None)
+    }
+
+    /// The conversation's update in a recording transaction, with its condition if any.
+    fn conversation_update(
+        &self,
+        tenant: &TenantId,
+        a: &Activity<'_>,
+        u: &UpdateExpression,
+        p: &Placeholders,
+        condition: Option<String>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(self.table.as_ref())
             .set_key(Some(key(
@@ -129,6 +153,7 @@ impl Store {
                 keys::CONVERSATION_SK,
             )))
             .update_expression(u.build())
+            .set_condition_expression(condition)
             .set_expression_attribute_names(p.names())
             .set_expression_attribute_values(p.values())
             .build()
@@ -152,22 +177,7 @@ impl Store {
         let at = timestamp::encode(a.at)?;
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
-        set_if_absent(&mut p, &mut u, "id", "id", s(a.conversation_id.as_str()));
-        set_if_absent(
-            &mut p,
-            &mut u,
-            "phone_number_id",
-            "pnid",
-            s(a.phone_number_id.as_str()),
-        );
-        set_if_absent(&mut p, &mut u, "contact", "contact", to_value(a.contact)?);
-        set_if_absent(
-            &mut p,
-            &mut u,
-            "created_at",
-            "created",
-            s(timestamp::encode(a.recorded_at)?),
-        );
+        count_in_conversation(&mut p, &mut u, tenant, a)?;
         let at_value = p.value("at", s(at.as_str()));
         u.set(format!("{} = {at_value}", p.name("last_message_at")));
         u.set(format!("{} = {at_value}", p.name(keys::GSI1SK)));
@@ -194,39 +204,12 @@ impl Store {
                 p.value("profile", s(name))
             ));
         }
-        u.set(format!(
-            "{} = {}",
-            p.name(keys::ENTITY),
-            p.value("entity", s("conversation"))
-        ));
-        u.set(format!(
-            "{} = {}",
-            p.name(keys::GSI1PK),
-            p.value("gsi1pk", s(keys::conversations_gsi1pk(tenant)?))
-        ));
-        u.add(format!(
-            "{} {}",
-            p.name("message_count"),
-            p.value("one", n(1))
-        ));
         let condition = format!(
             "attribute_not_exists({pk}) OR ((attribute_not_exists({last_key}) OR {last_key} < {message_key}) \
              AND (attribute_not_exists({last_customer}) OR {last_customer} < {at_value}))",
             pk = p.name(keys::PK)
         );
-        let update = Update::builder()
-            .table_name(self.table.as_ref())
-            .set_key(Some(key(
-                keys::conversation_pk(tenant, a.conversation_id)?,
-                keys::CONVERSATION_SK,
-            )))
-            .update_expression(u.build())
-            .condition_expression(condition)
-            .set_expression_attribute_names(p.names())
-            .set_expression_attribute_values(p.values())
-            .build()
-            .map_err(|e| StoreError::Encode(e.to_string()))?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        self.conversation_update(tenant, a, &u, &p, Some(condition))
     }
 
     /// Moves last-message fields (and the recency index) to this message if it is the latest.
