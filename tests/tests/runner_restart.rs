@@ -94,10 +94,12 @@ fn runner_binary() -> PathBuf {
             above.file_name().map(|t| t.to_owned()),
         )
     };
+    // The whole workspace's features, as the test build resolved them: `-p switchboard-dev`
+    // alone would resolve the dependencies' features anew and compile them a second time.
     let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     build
         .current_dir(workspace_root())
-        .args(["build", "--quiet", "--locked", "-p", "switchboard-dev"])
+        .args(["build", "--quiet", "--locked", "--workspace"])
         .args(["--bin", "switchboard-dev", "--profile", &profile])
         .arg("--target-dir")
         .arg(&target_dir);
