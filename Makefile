@@ -70,7 +70,10 @@ HOST_TARGET := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 AWS_CALL_LOG := $(CURDIR)/target/aws-calls
 e2e-test: $(MOTO_VENV)/.installed $(SCHEMATHESIS_VENV)/.installed
 	rm -rf $(AWS_CALL_LOG)
-	SWITCHBOARD_AWS_CALL_LOG=$(AWS_CALL_LOG) CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
+	# The runner binary the restart test (tests/tests/runner_restart.rs) kills and starts again.
+	CARGO_BUILD_TARGET=$(HOST_TARGET) cargo build --quiet --locked --workspace --bin switchboard-dev
+	SWITCHBOARD_DEV_BIN=$(CURDIR)/target/$(HOST_TARGET)/debug/switchboard-dev \
+	  SWITCHBOARD_AWS_CALL_LOG=$(AWS_CALL_LOG) CARGO_BUILD_TARGET=$(HOST_TARGET) scripts/with-moto.sh cargo nextest run --workspace --locked --no-fail-fast
 	CARGO_BUILD_TARGET=$(HOST_TARGET) cargo run --quiet --locked -p switchboard-dev -- iam-check --calls $(AWS_CALL_LOG) --template template.yaml
 
 template-check: $(TOOLS_VENV)/.installed $(CHECKOV_VENV)/.installed

@@ -62,7 +62,8 @@ fn wamid(i: usize) -> String {
 /// `switchboard-dev`, built for the target and profile this test was built with. The test
 /// runs from `<target dir>[/<triple>]/<profile>/deps/`, and cargo puts binaries one level up;
 /// building it here keeps a run of this package alone from testing a stale binary.
-/// `SWITCHBOARD_DEV_BIN` names a binary to use instead.
+/// `SWITCHBOARD_DEV_BIN` names a binary to use instead: `make test` builds the runner first and
+/// names it so.
 fn runner_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("SWITCHBOARD_DEV_BIN") {
         return PathBuf::from(bin);
@@ -81,19 +82,16 @@ fn runner_binary() -> PathBuf {
     let above = profile_dir
         .parent()
         .expect("a target directory above the profile's");
-    // Cargo marks the root of every target directory with CACHEDIR.TAG; without it, the
-    // directory above the profile's is the target triple's.
-    let (target_dir, triple) = if above.join("CACHEDIR.TAG").exists() {
-        (above.to_path_buf(), None)
-    } else {
-        (
-            above
-                .parent()
-                .expect("a target directory above the triple's")
-                .to_path_buf(),
-            above.file_name().map(|t| t.to_owned()),
-        )
-    };
+    // Cargo tells an integration test its target directory (through its `tmp` directory); a
+    // target triple's directory sits between that and the profile's. (A CACHEDIR.TAG cannot
+    // tell them apart: cargo writes one in the triple's directory too.)
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory holds its tmp directory")
+        .to_path_buf();
+    let triple = (above != target_dir.as_path())
+        .then(|| above.file_name().map(|t| t.to_owned()))
+        .flatten();
     // The whole workspace's features, as the test build resolved them: `-p switchboard-dev`
     // alone would resolve the dependencies' features anew and compile them a second time.
     let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
