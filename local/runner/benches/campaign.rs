@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use std::{env, fs, process};
+use switchboard_dev::bench_figures::max_in_one_second;
 use switchboard_dev::settings::{DemoTenant, DevSettings};
 use switchboard_domain::tenant_settings::{QuietHours, TimeOfDay};
 use switchboard_domain::{PhoneNumberId, TenantId};
@@ -82,19 +83,6 @@ fn recipient(i: usize) -> String {
 
 fn log(msg: impl std::fmt::Display) {
     eprintln!("[campaign bench] {msg}");
-}
-
-/// The most instants within any one second (a window `[t, t + 1 s)` starting at an instant).
-fn max_in_one_second(sorted: &[OffsetDateTime]) -> usize {
-    let mut best = 0;
-    let mut end = 0;
-    for (start, t) in sorted.iter().enumerate() {
-        while end < sorted.len() && sorted[end] < *t + time::Duration::SECOND {
-            end += 1;
-        }
-        best = best.max(end - start);
-    }
-    best
 }
 
 #[tokio::main]

@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use std::{env, fs, process};
 use switchboard_dev::aws_calls::AwsCall;
+use switchboard_dev::bench_figures::max_in_one_second;
 use switchboard_dev::settings::{DemoTenant, DevSettings};
 use switchboard_domain::PhoneNumberId;
 use time::OffsetDateTime;
@@ -81,19 +82,6 @@ fn customer(i: usize) -> String {
 
 fn parse_time(s: &str) -> anyhow::Result<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).with_context(|| format!("sandbox timestamp {s:?}"))
-}
-
-/// The most instants within any one second (a window `[t, t + 1 s)` starting at an instant).
-fn max_in_one_second(sorted: &[OffsetDateTime]) -> usize {
-    let mut best = 0;
-    let mut end = 0;
-    for (start, t) in sorted.iter().enumerate() {
-        while end < sorted.len() && sorted[end] < *t + time::Duration::SECOND {
-            end += 1;
-        }
-        best = best.max(end - start);
-    }
-    best
 }
 
 /// Calls of `function`, counted by `service:Operation`.

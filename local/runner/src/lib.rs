@@ -4,6 +4,7 @@
 
 pub mod aws_calls;
 pub mod banner;
+pub mod bench_figures;
 pub mod capacity;
 mod capacity_meter;
 pub mod iam;
