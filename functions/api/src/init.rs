@@ -56,41 +56,52 @@ pub async fn init(config: &Config, sdk: &SdkConfig) -> Result<Arc<ApiState>, Ini
         .cursor_secret_id
         .as_deref()
         .ok_or(InitError::MissingCursorSecret)?;
-    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
-    let secret = load_secret(&secrets, cursor_secret_id).await?;
     let access_secret_id = config
         .access_token_secret_id
         .as_deref()
         .ok_or(InitError::MissingAccessTokenSecret)?;
-    let access_tokens = AccessTokens::new(&load_secret(&secrets, access_secret_id).await?)
-        .map_err(|source| InitError::WeakSigningKey {
+    let token_key_id = config
+        .token_key_id
+        .as_deref()
+        .ok_or(InitError::MissingTokenKey)?;
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    // Independent reads: init waits for the slowest one instead of for each in turn.
+    let (secret, access_secret, operator_secret, meta) = tokio::try_join!(
+        load_secret(&secrets, cursor_secret_id),
+        load_secret(&secrets, access_secret_id),
+        // Optional: a deployment without an operator has no operator routes.
+        async {
+            match config.operator_secret_id.as_deref() {
+                None => Ok(None),
+                Some(id) => load_secret(&secrets, id).await.map(|s| Some((id, s))),
+            }
+        },
+        async {
+            Ok(
+                switchboard_platform::secrets::load_meta_secrets(&secrets, &config.meta_secret_id)
+                    .await?,
+            )
+        },
+    )?;
+    let access_tokens =
+        AccessTokens::new(&access_secret).map_err(|source| InitError::WeakSigningKey {
             id: access_secret_id.to_owned(),
             source,
         })?;
-    // Optional: a deployment without an operator has no operator routes.
-    let operator_key = match config.operator_secret_id.as_deref() {
-        None => None,
-        Some(id) => Some(
-            crate::OperatorKey::new(&load_secret(&secrets, id).await?).map_err(|source| {
-                InitError::WeakOperatorKey {
-                    id: id.to_owned(),
-                    source,
-                }
-            })?,
-        ),
-    };
+    let operator_key = operator_secret
+        .map(|(id, key)| {
+            crate::OperatorKey::new(&key).map_err(|source| InitError::WeakOperatorKey {
+                id: id.to_owned(),
+                source,
+            })
+        })
+        .transpose()?;
     let cursors = CursorCodec::new(&secret, CursorCodec::DEFAULT_TTL).map_err(|source| {
         InitError::WeakKey {
             id: cursor_secret_id.to_owned(),
             source,
         }
     })?;
-    let token_key_id = config
-        .token_key_id
-        .as_deref()
-        .ok_or(InitError::MissingTokenKey)?;
-    let meta =
-        switchboard_platform::secrets::load_meta_secrets(&secrets, &config.meta_secret_id).await?;
     let meta_app = config.meta_app_id.clone().map(|app_id| MetaApp {
         app_id,
         app_secret: meta.app_secret,

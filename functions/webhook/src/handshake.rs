@@ -26,11 +26,14 @@ pub(crate) async fn verify_subscription(
     let Ok(Query(h)) = query else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    let Ok(keys) = state.meta.get().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     let token_matches = h.verify_token.as_deref().is_some_and(|given| {
         bool::from(
             given
                 .as_bytes()
-                .ct_eq(state.verify_token.expose().as_bytes()),
+                .ct_eq(keys.verify_token.expose().as_bytes()),
         )
     });
     match (h.mode.as_deref(), token_matches, h.challenge) {

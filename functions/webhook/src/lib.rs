@@ -10,7 +10,7 @@ mod notification;
 mod replay;
 
 pub use accept::{AcceptError, Accepted, CLAIM_FOR, accept_events};
-pub use init::init;
+pub use init::{Keys, MetaKeys, ReadSecrets, init, init_deferred};
 pub use intake::{EventIntake, enqueue_events};
 pub use replay::{ReplayError, ReplayOutcome, replay_from_quarantine, replay_quarantined};
 
@@ -18,8 +18,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use std::sync::Arc;
-use switchboard_domain::Secret;
-use switchboard_meta::signature::Verifier;
 use switchboard_platform::blob::Quarantine;
 use switchboard_platform::metrics::MetricsSink;
 
@@ -32,9 +30,8 @@ pub const WEBHOOK_PATH: &str = "/webhooks/whatsapp";
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 pub struct WebhookState {
-    /// Keyed with the app secret once per container.
-    pub signature: Verifier,
-    pub verify_token: Secret,
+    /// The signature check and the handshake token, from the Meta app secrets.
+    pub meta: MetaKeys,
     /// Dedupe claims, inbound queue, oversize-event store and clock; shared with the
     /// operations function's replays.
     pub intake: EventIntake,

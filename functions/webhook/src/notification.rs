@@ -42,8 +42,12 @@ async fn decide(
     body: &[u8],
     metrics: &mut Metrics,
 ) -> StatusCode {
+    // Without the app secret nothing can be verified: Meta retries the 503.
+    let Ok(keys) = state.meta.get().await else {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    };
     let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
-    if let Err(e) = state.signature.verify(body, header) {
+    if let Err(e) = keys.signature.verify(body, header) {
         tracing::warn!(error = %e, bytes = body.len(), "webhook rejected");
         metrics.count(SIGNATURES_REJECTED, 1);
         return match e {

@@ -15,8 +15,8 @@
 //!   first caller waits for;
 //! - peak RSS: the process's `VmHWM`, read as soon as that POST arrives, before it is killed.
 //!
-//! The functions read their secrets during init and call DynamoDB, SQS and S3 on their first
-//! event, so the run needs moto (`AWS_ENDPOINT_URL`); the Graph API is the Meta sandbox, in
+//! The functions read their secrets during init (the webhook on its first request) and call
+//! DynamoDB, SQS and S3 on their first event, so the run needs moto (`AWS_ENDPOINT_URL`); the Graph API is the Meta sandbox, in
 //! this process. Loopback moto answers in a millisecond or two where AWS takes ten or more:
 //! the first-response figures are a lower bound of Lambda's. Functions take turns, one run
 //! each per round, so the shared machine's drifting load spreads over all of them; the figures

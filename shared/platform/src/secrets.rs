@@ -1,4 +1,5 @@
-//! The Meta app's secrets, read once at init from Secrets Manager (never plain environment).
+//! The Meta app's secrets, read once per container from Secrets Manager (never plain
+//! environment): at init by the API, by its first request in the webhook.
 //! Graph calls use each tenant's own token from Embedded Signup (see `business_token`), so no
 //! platform-wide access token is kept here.
 
