@@ -21,7 +21,9 @@ use switchboard_meta::graph::{MessageContent, OutboundMessage};
 use switchboard_platform::metrics::Metrics;
 use switchboard_platform::outbound_gate;
 use switchboard_platform::outbox::{self, SubmitError};
-use switchboard_store::{IdempotencyKey, MessageRecord, NewOutboundMessage, PolicyDecisionRecord};
+use switchboard_store::{
+    Found, IdempotencyKey, Lookup, MessageRecord, NewOutboundMessage, PolicyDecisionRecord,
+};
 
 /// WhatsApp's limit for a text body.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -167,6 +169,9 @@ struct Accepted {
 
 #[derive(Debug)]
 struct Validated {
+    /// The tenant, the number's route, the contact and the conversation, as read for this
+    /// request: the policy decides on them.
+    found: Found,
     phone_number_id: PhoneNumberId,
     /// The number's WABA, from its route: the templates it may send are that WABA's.
     waba_id: String,
@@ -182,14 +187,52 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let request = parse_request(&body)?;
-    // Before the idempotency claim: a suspended tenant's retry must not replay an earlier
-    // acceptance as if sending were still open, and nothing is stored or queued.
-    if let Some(suspension) = state.store.tenant_suspension(&caller.tenant).await? {
+    // One request reads the tenant and what the body names of the send (a reply's
+    // conversation; a direct send's route, contact and conversation), before the idempotency
+    // claim: a suspended tenant's retry must not replay an earlier acceptance as if sending
+    // were still open, and nothing is stored or queued. The rest is judged after the claim,
+    // as before, on what was read here.
+    let addressed = parse_target(&request);
+    let direct_conversation = match &addressed.target {
+        Some(Target::Direct(pnid, to)) => Some(ConversationId::derive(pnid, to)),
+        _ => None,
+    };
+    // A request with field errors reads only the tenant: the errors are its answer.
+    let target = addressed
+        .errors
+        .is_empty()
+        .then_some(addressed.target.as_ref())
+        .flatten();
+    let lookup = match (target, &direct_conversation) {
+        (Some(Target::Conversation(id)), _) => Lookup {
+            tenant: true,
+            conversation: Some(id),
+            ..Lookup::default()
+        },
+        (Some(Target::Direct(pnid, to)), Some(conversation)) => Lookup {
+            phone_route: Some(pnid),
+            ..outbound_gate::lookup(to, conversation)
+        },
+        _ => Lookup {
+            tenant: true,
+            ..Lookup::default()
+        },
+    };
+    let found = state.store.look_up(&caller.tenant, &lookup).await?;
+    if let Some(suspension) = found.tenant.as_ref().and_then(|t| t.suspension.clone()) {
         return Err(Problem::suspended(suspension.reason));
     }
 
     let Some(client_key) = idempotent::client_key(&headers)? else {
-        let accepted = accept(&state, &caller, request, MessageId::generate()).await?;
+        let accepted = accept(
+            &state,
+            &caller,
+            request,
+            addressed,
+            found,
+            MessageId::generate(),
+        )
+        .await?;
         return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     };
     // The message id follows from the key: if the claim expired or its holder crashed, the
@@ -208,7 +251,7 @@ pub(crate) async fn create(
     }
     .run(
         &state,
-        || accept(&state, &caller, request, message_id),
+        || accept(&state, &caller, request, addressed, found, message_id),
         idempotent::keep_all,
     )
     .await
@@ -218,9 +261,11 @@ async fn accept(
     state: &ApiState,
     caller: &Principal,
     request: CreateMessage,
+    addressed: Addressed,
+    found: Found,
     message_id: MessageId,
 ) -> Result<Accepted, Problem> {
-    let v = validate(state, caller, request).await?;
+    let v = validate(state, caller, request, addressed, found).await?;
     let now = state.clock.now();
     // The policy decides at once where it can: a refusal is answered 422 with the reason a
     // stored message would show, and nothing is stored or queued. The outbound function
@@ -231,6 +276,7 @@ async fn accept(
     let gated = outbound_gate::check_target(
         &state.store,
         &caller.tenant,
+        &outbound_gate::Facts::of(&v.found),
         &outbound_gate::Target {
             waba_id: &v.waba_id,
             conversation_id: &conversation_id,
@@ -272,19 +318,20 @@ async fn accept(
     outbound.reply_to = v.reply_to;
     // Stored as Meta's request body: only the outbound function turns it into the call.
     let body_json = serde_json::to_string(&outbound).map_err(|e| Problem::internal(&e))?;
+    let new_message = NewOutboundMessage {
+        message_id: message_id.clone(),
+        phone_number_id: v.phone_number_id.clone(),
+        to: v.to.clone(),
+        message_type: message_type.into(),
+        text,
+        body_json,
+        created_at: now,
+    };
     let submitted = outbox::submit(
         &state.store,
         &state.outbound_queue,
         &caller.tenant,
-        &NewOutboundMessage {
-            message_id: message_id.clone(),
-            phone_number_id: v.phone_number_id.clone(),
-            to: v.to.clone(),
-            message_type: message_type.into(),
-            text,
-            body_json,
-            created_at: now,
-        },
+        &new_message,
         now,
     )
     .await
@@ -302,11 +349,16 @@ async fn accept(
     }
     let mut status = submitted.status;
     let mut decision = None;
+    // A new message is where this request stored it: no need to read its pointer.
     if let Some(record) = deferral
         && submitted.new
         && state
             .store
-            .record_decision(&caller.tenant, &message_id, &record)
+            .record_decision_at(
+                &caller.tenant,
+                &new_message.stored_at(&caller.tenant)?,
+                &record,
+            )
             .await?
     {
         status = MessageStatus::Deferred;
@@ -342,14 +394,18 @@ fn preview_text(content: &MessageContent) -> Option<String> {
     }
 }
 
-async fn validate(
-    state: &ApiState,
-    caller: &Principal,
-    r: CreateMessage,
-) -> Result<Validated, Problem> {
-    let (mut errors, content) = match r.content {
-        Ok(content) => (Vec::new(), Some(content)),
-        Err(errors) => (errors, None),
+/// Where a request sends, from its body alone.
+struct Addressed {
+    /// What is wrong with the content and the target.
+    errors: Vec<FieldError>,
+    /// Only when it is well-formed.
+    target: Option<Target>,
+}
+
+fn parse_target(r: &CreateMessage) -> Addressed {
+    let mut errors = match &r.content {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.clone(),
     };
     let mut err = |field: &str, message: &str| errors.push(field_error(field, message));
 
@@ -385,6 +441,18 @@ async fn validate(
             }
         }
     };
+    Addressed { errors, target }
+}
+
+/// Checks the request against what `found` holds for it (read before the idempotency claim:
+/// the tenant, and what the body names), reading what only the stored conversation names.
+async fn validate(
+    state: &ApiState,
+    caller: &Principal,
+    r: CreateMessage,
+    Addressed { errors, target }: Addressed,
+    mut found: Found,
+) -> Result<Validated, Problem> {
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -393,15 +461,30 @@ async fn validate(
     };
 
     let (phone_number_id, to, not_owned) = match target {
-        Target::Conversation(id) => {
-            let c = state
-                .store
-                .get_conversation(&caller.tenant, &id)
-                .await?
+        Target::Conversation(_) => {
+            let c = found
+                .conversation
+                .as_ref()
                 .ok_or_else(|| Problem::field("conversation_id", "no such conversation"))?;
+            let (phone_number_id, to) = (c.phone_number_id.clone(), c.contact.clone());
+            // The conversation names the number and the recipient: their route and contact
+            // in one more request.
+            let more = state
+                .store
+                .look_up(
+                    &caller.tenant,
+                    &Lookup {
+                        phone_route: Some(&phone_number_id),
+                        contact: Some(&to),
+                        ..Lookup::default()
+                    },
+                )
+                .await?;
+            found.phone_route = more.phone_route;
+            found.contact = more.contact;
             (
-                c.phone_number_id,
-                c.contact,
+                phone_number_id,
+                to,
                 (
                     "conversation_id",
                     "is on a phone number that no longer belongs to this account",
@@ -417,16 +500,16 @@ async fn validate(
     // The route is read strongly consistent: a number moved to another tenant is refused at
     // once, for replies in its old conversations too. The outbound function checks again
     // right before sending, for messages accepted before a move.
-    let route = state
-        .store
-        .find_phone_route(&phone_number_id)
-        .await?
+    let route = found
+        .phone_route
+        .as_ref()
         .filter(|route| route.tenant_id == caller.tenant);
     let Some(route) = route else {
         let (field, message) = not_owned;
         return Err(Problem::field(field, message));
     };
-    let Some(content) = content else {
+    let waba_id = route.waba_id.clone();
+    let Ok(content) = r.content else {
         return Err(Problem::internal(&"content missing without a field error"));
     };
     // An upload is sent only once it passed its checks, and only as what it is.
@@ -451,8 +534,9 @@ async fn validate(
         }
     }
     Ok(Validated {
+        found,
         phone_number_id,
-        waba_id: route.waba_id,
+        waba_id,
         to,
         reply_to: r.reply_to,
         content,

@@ -152,6 +152,11 @@ async fn api_key_principal(
         .await?
         .filter(|r| r.is_active())
         .ok_or_else(Problem::unauthorized)?;
+    let now = state.clock.now();
+    // Decided on the record just read: a key used within the resolution costs no write at all
+    // (a conditional write that fails still costs one). When it is due, the write stays
+    // conditional, so of concurrent requests only one records it.
+    let touch = record.last_use_due(now);
     let principal = Principal {
         tenant: record.tenant_id,
         actor: Actor::ApiKey {
@@ -161,11 +166,13 @@ async fn api_key_principal(
         source_ip,
     };
     // Best effort: a failed bookkeeping write must not fail the request it describes. Use is
-    // audited at the resolution `last_used_at` is kept at (once a minute), not per request.
-    match state.store.touch_api_key(&hash, state.clock.now()).await {
-        Ok(true) => state.audit.record(&principal, "api_key.used", None).await,
-        Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, "could not record the API key's last use"),
+    // audited at the resolution `last_used_at` is kept at, not per request.
+    if touch {
+        match state.store.touch_api_key(&hash, now).await {
+            Ok(true) => state.audit.record(&principal, "api_key.used", None).await,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not record the API key's last use"),
+        }
     }
     Ok(principal)
 }

@@ -21,8 +21,8 @@ use switchboard_platform::business_token::business_token;
 use switchboard_platform::metrics::Metrics;
 use switchboard_platform::outbound_gate::{self as gate, decision_record};
 use switchboard_store::{
-    Begin, DecisionOutcome, DeliveryError, IdempotencyKey, Lease, MessageRecord,
-    PolicyDecisionRecord, SendSlot, StoreError,
+    Begin, DecisionOutcome, DeliveryError, IdempotencyKey, Lease, Lookup, MessageAt, MessageRecord,
+    PolicyDecisionRecord, SendSlot, StoreError, StoredOutbound,
 };
 use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -131,14 +131,18 @@ pub async fn send_job(
     metrics: &mut Metrics,
 ) -> Result<SendOutcome, SendError> {
     let tenant = &job.tenant_id;
-    let Some((message, payload)) = state
+    // The message pointer is read once here; every later write of the job goes straight to
+    // the message item it names.
+    let Some(stored) = state
         .store
-        .get_outbound_message(tenant, &job.message_id)
+        .load_outbound_message(tenant, &job.message_id)
         .await?
     else {
         tracing::error!("outbound job for a message that does not exist");
         return Ok(SendOutcome::Skipped);
     };
+    let message = &stored.record;
+    let stored_at = &stored.at;
     let key = send_key(job);
     let now = state.clock.now();
     let lease = match state
@@ -152,7 +156,7 @@ pub async fn send_job(
             if let Some(wamid) = response.filter(|r| r.starts_with("wamid.")) {
                 state
                     .store
-                    .mark_sent(tenant, &job.message_id, &Wamid::new(wamid), now)
+                    .mark_sent_at(tenant, stored_at, &Wamid::new(wamid), now, None)
                     .await?;
             }
             return Ok(SendOutcome::AlreadySent);
@@ -171,7 +175,7 @@ pub async fn send_job(
             tracing::warn!("an earlier delivery's send has no recorded outcome; not sending again");
             state
                 .store
-                .mark_failed(tenant, &job.message_id, &unconfirmed(), now)
+                .mark_failed_at(tenant, stored_at, &unconfirmed(), now, None)
                 .await?;
             return Ok(SendOutcome::Unconfirmed);
         }
@@ -190,23 +194,24 @@ pub async fn send_job(
         return Ok(SendOutcome::Skipped);
     }
 
-    match gate_and_send(
-        state,
-        job,
-        &key,
-        &lease,
-        &message,
-        payload.as_deref(),
-        metrics,
-    )
-    .await
+    // The policy's allow, once given: stored with the message's next write (its `sent` or
+    // `failed`) rather than on its own, or on its own when the job goes back to the queue.
+    let mut allowed = None;
+    let attempt = gate_and_send(state, job, &key, &lease, &stored, &mut allowed, metrics).await;
+    if let Some(record) = &allowed
+        && matches!(attempt, Err(Refused::Retry(_) | Refused::Store(_)))
     {
-        Ok(Attempt::Sent(wamid)) => Ok(record_sent(state, job, &key, &lease, wamid).await),
+        keep_allow(state, job, stored_at, record).await;
+    }
+    match attempt {
+        Ok(Attempt::Sent(wamid)) => {
+            Ok(record_sent(state, job, &key, &lease, stored_at, allowed.as_ref(), wamid).await)
+        }
         Ok(Attempt::Decided(record)) => {
             // Denied by policy: recorded with its reason; never sent.
             let first = state
                 .store
-                .record_decision(tenant, &job.message_id, &record)
+                .record_decision_at(tenant, stored_at, &record)
                 .await?;
             // Counted once per message: a redelivery finds the decision already recorded.
             if first && record.reason.as_deref() == Some(DenyReason::ProhibitedContent.as_str()) {
@@ -223,7 +228,13 @@ pub async fn send_job(
         Ok(Attempt::NotSent(error, outcome)) => {
             state
                 .store
-                .mark_failed(tenant, &job.message_id, &error, state.clock.now())
+                .mark_failed_at(
+                    tenant,
+                    stored_at,
+                    &error,
+                    state.clock.now(),
+                    allowed.as_ref(),
+                )
                 .await?;
             state
                 .sends
@@ -239,7 +250,7 @@ pub async fn send_job(
             }
             state
                 .store
-                .record_decision(tenant, &job.message_id, &record)
+                .record_decision_at(tenant, stored_at, &record)
                 .await?;
             let wait = (until - state.clock.now()).max(TimeDuration::seconds(1));
             Err(SendError::Retryable {
@@ -268,13 +279,34 @@ pub async fn send_job(
     }
 }
 
-/// Records a send Meta accepted, retrying within the invocation. The claim already says
-/// `sending`, so even when every attempt fails no delivery sends again.
+/// The policy allowed the message but it goes back to the queue unsent (its slots were taken,
+/// Meta asked to wait, a store call failed): its allow is stored on its own, as the message's
+/// latest decision, until the next delivery decides again. Not fatal: the job is retried
+/// either way.
+async fn keep_allow(
+    state: &OutboundState,
+    job: &OutboundJob,
+    stored_at: &MessageAt,
+    record: &PolicyDecisionRecord,
+) {
+    if let Err(e) = state
+        .store
+        .record_decision_at(&job.tenant_id, stored_at, record)
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the policy's allow");
+    }
+}
+
+/// Records a send Meta accepted, with the policy's allow, retrying within the invocation. The
+/// claim already says `sending`, so even when every attempt fails no delivery sends again.
 async fn record_sent(
     state: &OutboundState,
     job: &OutboundJob,
     key: &IdempotencyKey,
     lease: &Lease,
+    stored_at: &MessageAt,
+    allowed: Option<&PolicyDecisionRecord>,
     wamid: String,
 ) -> SendOutcome {
     let tenant = &job.tenant_id;
@@ -304,7 +336,7 @@ async fn record_sent(
             let at = state.clock.now();
             match state
                 .store
-                .mark_sent(tenant, &job.message_id, &Wamid::new(wamid.clone()), at)
+                .mark_sent_at(tenant, stored_at, &Wamid::new(wamid.clone()), at, allowed)
                 .await
             {
                 Ok(()) => marked = true,
@@ -339,10 +371,12 @@ async fn gate_and_send(
     job: &OutboundJob,
     key: &IdempotencyKey,
     lease: &Lease,
-    message: &MessageRecord,
-    payload: Option<&str>,
+    stored: &StoredOutbound,
+    allowed: &mut Option<PolicyDecisionRecord>,
     metrics: &mut Metrics,
 ) -> Result<Attempt, Refused> {
+    let message = &stored.record;
+    let payload = stored.payload.as_deref();
     let Some(outbound) = graph_message(message, payload) else {
         return Ok(Attempt::NotSent(
             DeliveryError {
@@ -357,14 +391,25 @@ async fn gate_and_send(
         ));
     };
 
-    // Nothing goes out for a tenant suspended pending review, whatever was queued before.
-    // The same read gives the gate the tenant's settings.
-    let tenant = state
+    // Everything the send decides on, read now, right before it, never taken from the API's
+    // acceptance: the tenant (suspension, settings), the number's route (who holds it), the
+    // campaign (cancelled?), the contact (consent, recent marketing) and the conversation
+    // (the window). One request, strongly consistent, reads them all.
+    let found = state
         .store
-        .get_tenant(&job.tenant_id)
+        .look_up(
+            &job.tenant_id,
+            &Lookup {
+                phone_route: Some(&message.phone_number_id),
+                campaign: message.campaign_id.as_deref(),
+                ..gate::lookup(&message.contact, &message.conversation_id)
+            },
+        )
         .await
         .map_err(Refused::Store)?;
-    if let Some(suspension) = tenant.as_ref().and_then(|t| t.suspension.clone()) {
+
+    // Nothing goes out for a tenant suspended pending review, whatever was queued before.
+    if let Some(suspension) = found.tenant.as_ref().and_then(|t| t.suspension.clone()) {
         tracing::info!("the tenant is suspended; not sent");
         return Ok(Attempt::NotSent(
             DeliveryError {
@@ -378,14 +423,12 @@ async fn gate_and_send(
         ));
     }
 
-    // The number may have moved to another tenant since the message was accepted: read its
-    // route (strongly consistent, no cache) right before the send, and never send from a
-    // number the job's tenant no longer holds.
-    let route = state
-        .store
-        .find_phone_route(&message.phone_number_id)
-        .await
-        .map_err(Refused::Store)?
+    // The number may have moved to another tenant since the message was accepted: its route
+    // was read above (strongly consistent, no cache), and a number the job's tenant no longer
+    // holds never sends.
+    let route = found
+        .phone_route
+        .as_ref()
         .filter(|route| route.tenant_id == job.tenant_id);
     let Some(route) = route else {
         tracing::warn!(phone_number_id = %message.phone_number_id, "the phone number no longer belongs to this tenant; not sent");
@@ -403,23 +446,17 @@ async fn gate_and_send(
         ));
     };
 
-    // A cancelled campaign's messages that have not gone yet never go.
-    if let Some(campaign_id) = message.campaign_id.as_deref() {
-        let campaign = state
-            .store
-            .get_campaign(&job.tenant_id, campaign_id)
-            .await
-            .map_err(Refused::Store)?;
-        if let Some(at) = campaign.and_then(|c| c.cancelled_at) {
-            tracing::info!("the message's campaign is cancelled; not sent");
-            return Ok(Attempt::Decided(PolicyDecisionRecord {
-                outcome: DecisionOutcome::Deny,
-                reason: Some(CAMPAIGN_CANCELLED.to_owned()),
-                detail: Some(format!("the campaign was cancelled at {at}")),
-                until: None,
-                at: state.clock.now(),
-            }));
-        }
+    // A cancelled campaign's messages that have not gone yet never go (read above only for a
+    // campaign's message).
+    if let Some(at) = found.campaign.as_ref().and_then(|c| c.cancelled_at) {
+        tracing::info!("the message's campaign is cancelled; not sent");
+        return Ok(Attempt::Decided(PolicyDecisionRecord {
+            outcome: DecisionOutcome::Deny,
+            reason: Some(CAMPAIGN_CANCELLED.to_owned()),
+            detail: Some(format!("the campaign was cancelled at {at}")),
+            until: None,
+            at: state.clock.now(),
+        }));
     }
 
     // WhatsApp policy and the customer's consent, decided on what is stored right now.
@@ -427,7 +464,7 @@ async fn gate_and_send(
     let gated = gate::check(
         &state.store,
         &job.tenant_id,
-        tenant.as_ref(),
+        &gate::Facts::of(&found),
         &route.waba_id,
         message,
         &outbound.content,
@@ -437,13 +474,8 @@ async fn gate_and_send(
     .map_err(Refused::Store)?;
     let record = decision_record(&gated.decision, now);
     match gated.decision {
-        Decision::Allow => {
-            state
-                .store
-                .record_decision(&job.tenant_id, &job.message_id, &record)
-                .await
-                .map_err(Refused::Store)?;
-        }
+        // Stored by the caller with the message's next write.
+        Decision::Allow => *allowed = Some(record),
         Decision::Deny { reason, .. } => {
             tracing::info!(%reason, "policy denied the message");
             return Ok(Attempt::Decided(record));

@@ -1,7 +1,9 @@
-//! Gathers the facts the compliance engine decides on (the API, at once where it can, and
-//! the outbound function right before a send): the tenant's
-//! settings, the contact's consent and recent marketing, the conversation's window, the
-//! template's review state. The engine itself is pure (`switchboard_domain::compliance`).
+//! Decides on the facts the compliance engine needs (the API, at once where it can, and the
+//! outbound function right before a send): the tenant's settings, the contact's consent and
+//! recent marketing, the conversation's window, the template's review state. The caller reads
+//! the tenant, contact and conversation ([`Facts`]) in the one request it makes for the
+//! records a send needs (`Store::look_up`, with [`lookup`]); the gate reads the template. The
+//! engine itself is pure (`switchboard_domain::compliance`).
 
 use switchboard_domain::compliance::{
     self, ChannelFacts, ConsentState, ContactFacts, Decision, MessageFacts, MessageKind,
@@ -11,8 +13,8 @@ use switchboard_domain::consent::{ConsentState as ConsentName, OptInSource, OptO
 use switchboard_domain::{ContactKey, ConversationId, TenantId};
 use switchboard_meta::graph::MessageContent;
 use switchboard_store::{
-    DecisionOutcome, MarketingConsent, MessageRecord, PolicyDecisionRecord, Store, StoreError,
-    Tenant,
+    ContactRecord, ConversationRecord, DecisionOutcome, Found, Lookup, MarketingConsent,
+    MessageRecord, PolicyDecisionRecord, Store, StoreError, Tenant,
 };
 use time::OffsetDateTime;
 
@@ -23,12 +25,44 @@ pub struct GateResult {
     pub marketing: bool,
 }
 
-/// The gate on a stored message (the outbound function, right before its send), with the
-/// tenant as the caller just read it.
+/// The records the gate decides on besides the template, as the caller just read them for
+/// this decision. The outbound function reads them right before the send (consent, the
+/// window and the tenant's settings can change while a message waits), never taking them
+/// from the API's acceptance.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts<'a> {
+    pub tenant: Option<&'a Tenant>,
+    pub contact: Option<&'a ContactRecord>,
+    pub conversation: Option<&'a ConversationRecord>,
+}
+
+impl<'a> Facts<'a> {
+    /// The facts in what [`lookup`] found.
+    pub fn of(found: &'a Found) -> Self {
+        Self {
+            tenant: found.tenant.as_ref(),
+            contact: found.contact.as_ref(),
+            conversation: found.conversation.as_ref(),
+        }
+    }
+}
+
+/// The reads [`Facts`] needs for a message to `contact` in `conversation`; the caller adds its
+/// own (the number's route, a campaign) to the same request.
+pub fn lookup<'a>(contact: &'a ContactKey, conversation: &'a ConversationId) -> Lookup<'a> {
+    Lookup {
+        tenant: true,
+        contact: Some(contact),
+        conversation: Some(conversation),
+        ..Lookup::default()
+    }
+}
+
+/// The gate on a stored message (the outbound function, right before its send).
 pub async fn check(
     store: &Store,
     tenant: &TenantId,
-    tenant_record: Option<&Tenant>,
+    facts: &Facts<'_>,
     waba_id: &str,
     message: &MessageRecord,
     content: &MessageContent,
@@ -39,7 +73,7 @@ pub async fn check(
         conversation_id: &message.conversation_id,
         contact: &message.contact,
     };
-    decide_for(store, tenant, tenant_record, &target, content, now).await
+    check_target(store, tenant, facts, &target, content, now).await
 }
 
 /// Where a message goes: the number's WABA (whose templates it may use), its conversation
@@ -51,44 +85,27 @@ pub struct Target<'a> {
     pub contact: &'a ContactKey,
 }
 
+/// The gate on a message not stored yet (the API), on the facts the caller read for `target`.
 pub async fn check_target(
     store: &Store,
     tenant: &TenantId,
+    facts: &Facts<'_>,
     target: &Target<'_>,
     content: &MessageContent,
     now: OffsetDateTime,
 ) -> Result<GateResult, StoreError> {
-    let record = store.get_tenant(tenant).await?;
-    decide_for(store, tenant, record.as_ref(), target, content, now).await
-}
-
-async fn decide_for(
-    store: &Store,
-    tenant: &TenantId,
-    record: Option<&Tenant>,
-    target: &Target<'_>,
-    content: &MessageContent,
-    now: OffsetDateTime,
-) -> Result<GateResult, StoreError> {
+    let record = facts.tenant;
     let waba_id = target.waba_id;
     let settings = record.map(|t| t.settings.clone()).unwrap_or_default();
     let suspended = record.is_some_and(|t| t.suspension.is_some());
     let marketing_suspended = record.is_some_and(|t| t.marketing_suspension.is_some());
-    // Independent reads: issued together, so the decision waits for the slowest, not the sum.
-    let template = async {
-        match content.template() {
-            None => Ok(None),
-            Some((name, language)) => store
-                .get_template(tenant, waba_id, name, language)
-                .await
-                .map(Some),
-        }
+    // A template message's review state, read now: Meta may have paused or rejected it.
+    let template = match content.template() {
+        None => None,
+        Some((name, language)) => Some(store.get_template(tenant, waba_id, name, language).await?),
     };
-    let (contact, conversation, template) = futures::try_join!(
-        store.get_contact(tenant, target.contact),
-        store.get_conversation(tenant, target.conversation_id),
-        template,
-    )?;
+    let contact = facts.contact;
+    let conversation = facts.conversation;
 
     let kind = match template {
         None => MessageKind::FreeForm,
@@ -115,9 +132,8 @@ async fn decide_for(
             ..
         }
     );
-    let consent = contact.as_ref().map(|c| &c.consent);
+    let consent = contact.map(|c| &c.consent);
     let sends: &[OffsetDateTime] = contact
-        .as_ref()
         .map(|c| c.marketing_sent_at.as_slice())
         .unwrap_or_default();
     let input = PolicyInput {
@@ -131,12 +147,8 @@ async fn decide_for(
             recent_marketing_sends: sends,
         },
         window: WindowFacts {
-            last_customer_message_at: conversation
-                .as_ref()
-                .and_then(|c| c.last_customer_message_at),
-            closed_by_error_at: conversation
-                .as_ref()
-                .and_then(|c| c.window_closed_by_error_at),
+            last_customer_message_at: conversation.and_then(|c| c.last_customer_message_at),
+            closed_by_error_at: conversation.and_then(|c| c.window_closed_by_error_at),
         },
         recipient: RecipientFacts::from_contact(target.contact),
         message: MessageFacts {

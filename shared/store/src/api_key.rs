@@ -14,8 +14,9 @@ use switchboard_domain::{ApiKeyId, Scope, TenantId};
 use time::{Duration, OffsetDateTime};
 
 /// `last_used_at` is written at most this often per key: a busy key would otherwise cost a
-/// write per request.
-pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
+/// write per request. Callers skip the write while the stored value is newer
+/// ([`ApiKeyRecord::last_use_due`]), so a key in steady use costs one write per period.
+pub const LAST_USED_RESOLUTION: Duration = Duration::minutes(5);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
@@ -49,6 +50,14 @@ pub struct ApiKeyRecord {
 impl ApiKeyRecord {
     pub fn is_active(&self) -> bool {
         self.revoked_at.is_none()
+    }
+
+    /// Whether a use at `now` is to be recorded: the stored last use is older than
+    /// [`LAST_USED_RESOLUTION`], or there is none. Decided on the record as read; the write
+    /// ([`Store::touch_api_key`]) checks it again.
+    pub fn last_use_due(&self, now: OffsetDateTime) -> bool {
+        self.last_used_at
+            .is_none_or(|used| used < now - LAST_USED_RESOLUTION)
     }
 }
 
@@ -218,5 +227,33 @@ impl Store {
             )
             .await?;
         Ok(matches!(written, Conditional::Written))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_use_is_recorded_once_per_resolution() {
+        let now = datetime!(2026-11-01 10:00 UTC);
+        let mut key = ApiKeyRecord {
+            key_hash: "0".repeat(64),
+            id: ApiKeyId::from("key_1"),
+            tenant_id: TenantId::from("acme"),
+            name: "crm".into(),
+            scopes: Vec::new(),
+            prefix: "sb_live_0000".into(),
+            created_by: None,
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        assert!(key.last_use_due(now), "never used");
+        key.last_used_at = Some(now - LAST_USED_RESOLUTION + Duration::seconds(1));
+        assert!(!key.last_use_due(now), "recorded within the resolution");
+        key.last_used_at = Some(now - LAST_USED_RESOLUTION - Duration::seconds(1));
+        assert!(key.last_use_due(now), "older than the resolution");
     }
 }

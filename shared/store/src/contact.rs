@@ -65,6 +65,14 @@ impl StoredContact {
     }
 }
 
+/// A contact item as [`Store::get_contact`] returns it, whichever version wrote it.
+pub(crate) fn contact_from_item(
+    item: crate::item::Item,
+    tenant: &TenantId,
+) -> Result<ContactRecord, StoreError> {
+    from_item::<StoredContact>(item).map(|c| c.into_record(tenant))
+}
+
 /// The attributes every write of a contact sets if they are missing, so whichever write comes
 /// first (an inbound message, an import, an opt-in) creates a complete item.
 pub(crate) fn set_contact_identity(
@@ -120,7 +128,7 @@ impl Store {
             keys::CONTACT_SK,
         )
         .await?
-        .map(|item| from_item::<StoredContact>(item).map(|c| c.into_record(tenant)))
+        .map(|item| contact_from_item(item, tenant))
         .transpose()
     }
 

@@ -116,6 +116,38 @@ fn count_in_conversation(
     Ok(())
 }
 
+/// The placeholders of a message's position that a condition on "is this the latest" compares.
+struct LatestMessage {
+    at_value: String,
+    last_key: String,
+    message_key: String,
+}
+
+/// Moves the last-message fields and the recency index to this message, as
+/// `advance_conversation_activity` does; the caller's condition decides whether it is the latest.
+fn move_to_latest_message(
+    p: &mut Placeholders,
+    u: &mut UpdateExpression,
+    a: &Activity<'_>,
+) -> Result<LatestMessage, StoreError> {
+    let at_value = p.value("at", s(timestamp::encode(a.at)?));
+    u.set(format!("{} = {at_value}", p.name("last_message_at")));
+    u.set(format!("{} = {at_value}", p.name(keys::GSI1SK)));
+    let last_key = p.name("last_message_key");
+    let message_key = p.value("key", s(a.message_sk));
+    u.set(format!("{last_key} = {message_key}"));
+    let preview_name = p.name("last_message_preview");
+    match preview(a.text) {
+        Some(text) => u.set(format!("{preview_name} = {}", p.value("preview", s(text)))),
+        None => u.remove(preview_name),
+    };
+    Ok(LatestMessage {
+        at_value,
+        last_key,
+        message_key,
+    })
+}
+
 impl Store {
     /// The conversation update that goes into the same transaction as the message put: creates
     /// the conversation if needed and counts the message, exactly once with it.
@@ -161,6 +193,31 @@ impl Store {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
+    /// The conversation update of a business's message in its recording transaction when the
+    /// message is the conversation's latest, which it almost always is (it is stamped with the
+    /// time it is accepted): creates the conversation if needed, counts the message and moves
+    /// the last-message fields and the recency index to it, in one write instead of the count
+    /// and a separate [`Self::advance_conversation_activity`]. Its condition fails when the
+    /// conversation already has a later message; the caller then records the message with
+    /// [`Self::count_message_in_transaction`], which leaves the later message's fields alone.
+    pub(crate) fn record_latest_message_in_transaction(
+        &self,
+        tenant: &TenantId,
+        a: &Activity<'_>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        count_in_conversation(&mut p, &mut u, tenant, a)?;
+        let latest = move_to_latest_message(&mut p, &mut u, a)?;
+        let condition = format!(
+            "attribute_not_exists({pk}) OR attribute_not_exists({last_key}) OR {last_key} < {message_key}",
+            pk = p.name(keys::PK),
+            last_key = latest.last_key,
+            message_key = latest.message_key,
+        );
+        self.conversation_update(tenant, a, &u, &p, Some(condition))
+    }
+
     /// The conversation update of a customer's message in its recording transaction when the
     /// message is the conversation's latest, which is the common case: creates the conversation
     /// if needed, counts the message, moves the last-message fields and the recency index to
@@ -174,21 +231,14 @@ impl Store {
         a: &Activity<'_>,
         profile_name: Option<&str>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let at = timestamp::encode(a.at)?;
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
         count_in_conversation(&mut p, &mut u, tenant, a)?;
-        let at_value = p.value("at", s(at.as_str()));
-        u.set(format!("{} = {at_value}", p.name("last_message_at")));
-        u.set(format!("{} = {at_value}", p.name(keys::GSI1SK)));
-        let last_key = p.name("last_message_key");
-        let message_key = p.value("key", s(a.message_sk));
-        u.set(format!("{last_key} = {message_key}"));
-        let preview_name = p.name("last_message_preview");
-        match preview(a.text) {
-            Some(text) => u.set(format!("{preview_name} = {}", p.value("preview", s(text)))),
-            None => u.remove(preview_name),
-        };
+        let LatestMessage {
+            at_value,
+            last_key,
+            message_key,
+        } = move_to_latest_message(&mut p, &mut u, a)?;
         // The window fields as `advance_customer_window` sets them.
         let last_customer = p.name("last_customer_message_at");
         u.set(format!("{last_customer} = {at_value}"));
@@ -219,30 +269,14 @@ impl Store {
         tenant: &TenantId,
         a: &Activity<'_>,
     ) -> Result<(), StoreError> {
-        let at = timestamp::encode(a.at)?;
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
-        u.set(format!(
-            "{} = {}",
-            p.name("last_message_at"),
-            p.value("at", s(at.as_str()))
-        ));
-        u.set(format!(
-            "{} = {}",
-            p.name(keys::GSI1SK),
-            p.value("at", s(at.as_str()))
-        ));
-        let last_key = p.name("last_message_key");
-        let message_key = p.value("key", s(a.message_sk));
-        u.set(format!("{last_key} = {message_key}"));
-        let preview_name = p.name("last_message_preview");
-        match preview(a.text) {
-            Some(text) => u.set(format!("{preview_name} = {}", p.value("preview", s(text)))),
-            None => u.remove(preview_name),
-        };
+        let latest = move_to_latest_message(&mut p, &mut u, a)?;
         let condition = format!(
-            "attribute_exists({}) AND {last_key} < {message_key}",
-            p.name(keys::PK)
+            "attribute_exists({}) AND {} < {}",
+            p.name(keys::PK),
+            latest.last_key,
+            latest.message_key
         );
         self.update_if(
             "advance_conversation_activity",

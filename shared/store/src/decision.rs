@@ -5,6 +5,7 @@ use crate::error::StoreError;
 use crate::expression::{Placeholders, UpdateExpression};
 use crate::item::{n, s, to_value};
 use crate::message::STATUS_RANK;
+use crate::pointer::MessageAt;
 use crate::store::{Conditional, Store};
 use crate::timestamp;
 use serde::{Deserialize, Serialize};
@@ -53,7 +54,18 @@ impl Store {
             .message_pointer(tenant, id)
             .await?
             .ok_or(StoreError::NotFound { what: "message" })?;
-        let location = pointer.location(tenant)?;
+        self.record_decision_at(tenant, &pointer.at(tenant)?, decision)
+            .await
+    }
+
+    /// As [`Self::record_decision`], on the message where the caller read it.
+    pub async fn record_decision_at(
+        &self,
+        tenant: &TenantId,
+        message: &MessageAt,
+        decision: &PolicyDecisionRecord,
+    ) -> Result<bool, StoreError> {
+        let location = message.location(tenant)?;
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
         u.set(format!(
@@ -95,7 +107,7 @@ impl Store {
         let written = self
             .update_if(
                 "record_decision",
-                location.pk,
+                location.pk.clone(),
                 &location.sk,
                 &u.build(),
                 Some(&condition),

@@ -8,6 +8,7 @@
 
 mod api_key;
 mod audit;
+mod batch_read;
 mod campaign;
 mod channel;
 mod consent;
@@ -47,6 +48,7 @@ mod user;
 
 pub use api_key::{ApiKeyRecord, LAST_USED_RESOLUTION};
 pub use audit::{AUDIT_RETENTION, AuditEntry, audit_month};
+pub use batch_read::{Found, Lookup};
 pub use campaign::{
     CAMPAIGN_CHUNK_SIZE, CampaignCounts, CampaignCreated, CampaignRecipient, CampaignRecord,
     MAX_CAMPAIGN_RECIPIENTS,
@@ -66,9 +68,10 @@ pub use media_upload::{
     UploadState,
 };
 pub use message::MessageRecord;
-pub use outbound::NewOutboundMessage;
+pub use outbound::{NewOutboundMessage, StoredOutbound};
 pub use page::{MAX_PAGE_SIZE, Page};
 pub use phone_route::PhoneRoute;
+pub use pointer::MessageAt;
 pub use prohibited_refusals::{
     PROHIBITED_REFUSALS_BEFORE_SUSPENSION, PROHIBITED_REFUSALS_RETENTION,
     PROHIBITED_REFUSALS_WINDOW,

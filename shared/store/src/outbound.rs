@@ -2,12 +2,13 @@
 //! failed by the outbound worker.
 
 use crate::conversation::Activity;
+use crate::decision::PolicyDecisionRecord;
 use crate::error::StoreError;
 use crate::expression::{Placeholders, UpdateExpression};
-use crate::item::{s, string_attribute};
+use crate::item::{n, s, string_attribute, to_value};
 use crate::keys;
-use crate::message::{MessageRecord, message_item};
-use crate::pointer::MessagePointer;
+use crate::message::{MessageRecord, STATUS_RANK, message_item};
+use crate::pointer::{MessageAt, MessageLocation, MessagePointer};
 use crate::recorded::Recorded;
 use crate::status::{DeliveryError, StatusUpdate};
 use crate::store::{Conditional, Store};
@@ -105,12 +106,23 @@ impl Store {
             recorded_at: m.created_at,
         };
         let table = self.table.as_ref();
-        let items = vec![
+        let stored = [
             put_if_absent(table, pointer.by_message_id_item(tenant)?)?,
             put_if_absent(table, message)?,
-            self.count_message_in_transaction(tenant, &activity)?,
         ];
-        match self.transact("create_outbound_message", items).await? {
+        let mut items = stored.to_vec();
+        items.push(self.record_latest_message_in_transaction(tenant, &activity)?);
+        let mut committed = self.transact("create_outbound_message", items).await?;
+        if let Transacted::ConditionFailed(failed) = &committed
+            && *failed == [stored.len()]
+        {
+            // Only the conversation's condition failed: stored nowhere yet, and a later
+            // message is already the conversation's latest, so it is only counted.
+            let mut items = stored.to_vec();
+            items.push(self.count_message_in_transaction(tenant, &activity)?);
+            committed = self.transact("create_outbound_message", items).await?;
+        }
+        match committed {
             Transacted::Committed => {}
             Transacted::ConditionFailed(_) => {
                 let stored = self.message_pointer(tenant, &m.message_id).await?.ok_or(
@@ -118,8 +130,10 @@ impl Store {
                         operation: "create_outbound_message",
                     },
                 )?;
-                // Only finish our own conversation's update: a reused id naming another
-                // conversation must not move that one.
+                // A message stored by an earlier version recorded its activity in a second
+                // write, which a crash may have skipped: finish it (a no-op once applied).
+                // Only our own conversation's: a reused id naming another conversation must
+                // not move that one.
                 if stored.conversation_id == conversation_id && stored.message_sk == message_sk {
                     self.advance_conversation_activity(tenant, &activity)
                         .await?;
@@ -130,8 +144,6 @@ impl Store {
                 });
             }
         }
-        self.advance_conversation_activity(tenant, &activity)
-            .await?;
         Ok(Recorded::New {
             conversation_id,
             message_id: m.message_id.clone(),
@@ -145,18 +157,37 @@ impl Store {
         tenant: &TenantId,
         id: &MessageId,
     ) -> Result<Option<(MessageRecord, Option<String>)>, StoreError> {
+        Ok(self
+            .load_outbound_message(tenant, id)
+            .await?
+            .map(|m| (m.record, m.payload)))
+    }
+
+    /// The message, its payload and where it is stored: the writes that follow in the same job
+    /// ([`Self::mark_sent_at`], [`Self::mark_failed_at`], [`Self::record_decision_at`]) go
+    /// straight to it.
+    pub async fn load_outbound_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+    ) -> Result<Option<StoredOutbound>, StoreError> {
         let Some(pointer) = self.message_pointer(tenant, id).await? else {
             return Ok(None);
         };
-        let location = pointer.location(tenant)?;
+        let at = pointer.at(tenant)?;
+        let location = at.location(tenant)?;
         let Some(item) = self
-            .get("get_outbound_message", location.pk, &location.sk)
+            .get("get_outbound_message", location.pk.clone(), &location.sk)
             .await?
         else {
             return Ok(None);
         };
-        let body_json = string_attribute(&item, BODY_JSON).map(str::to_owned);
-        Ok(Some((crate::item::from_item(item)?, body_json)))
+        let payload = string_attribute(&item, BODY_JSON).map(str::to_owned);
+        Ok(Some(StoredOutbound {
+            record: crate::item::from_item(item)?,
+            payload,
+            at,
+        }))
     }
 
     /// Records Meta's wamid for the message and moves it to `sent` (unless a later status got
@@ -173,7 +204,23 @@ impl Store {
             .message_pointer(tenant, id)
             .await?
             .ok_or(StoreError::NotFound { what: "message" })?;
-        let location = pointer.location(tenant)?;
+        self.mark_sent_at(tenant, &pointer.at(tenant)?, wamid, at, None)
+            .await
+    }
+
+    /// As [`Self::mark_sent`], on the message where the caller read it, storing with it the
+    /// policy's decision that let it go (`decision`), all in the message's one write.
+    pub async fn mark_sent_at(
+        &self,
+        tenant: &TenantId,
+        message: &MessageAt,
+        wamid: &Wamid,
+        at: OffsetDateTime,
+        decision: Option<&PolicyDecisionRecord>,
+    ) -> Result<(), StoreError> {
+        let id = message.message_id();
+        let location = message.location(tenant)?;
+        let pointer = message.pointer(tenant)?;
 
         // The wamid pointer first, so statuses arriving from now on find the message.
         let mut p = Placeholders::default();
@@ -197,68 +244,156 @@ impl Store {
             });
         }
 
+        // One write records the wamid and moves the message to `sent` (with its time and the
+        // decision), when no other wamid is recorded and no later status got there first.
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
         let wamid_name = p.name("wamid");
         let wamid_value = p.value("wamid", s(wamid.as_str()));
         u.set(format!("{wamid_name} = {wamid_value}"));
+        u.set(format!(
+            "{} = {}",
+            p.name("status"),
+            p.value("status", s(MessageStatus::Sent.as_str()))
+        ));
+        let rank_name = p.name(STATUS_RANK);
+        let rank_value = p.value("rank", n(i64::from(MessageStatus::Sent.rank())));
+        u.set(format!("{rank_name} = {rank_value}"));
+        let sent_at = p.name("sent_at");
+        u.set(format!(
+            "{sent_at} = if_not_exists({sent_at}, {})",
+            p.value("at", s(timestamp::encode(at)?))
+        ));
+        if let Some(decision) = decision {
+            u.set(format!(
+                "{} = {}",
+                p.name("decision"),
+                p.value("decision", to_value(decision)?)
+            ));
+        }
         let same_wamid =
             format!("(attribute_not_exists({wamid_name}) OR {wamid_name} = {wamid_value})");
-        let exists = format!("attribute_exists({})", p.name(keys::PK));
-        let recorded = self
+        let condition = format!(
+            "attribute_exists({}) AND {same_wamid} AND {rank_name} < {rank_value}",
+            p.name(keys::PK)
+        );
+        let advanced = self
+            .update_if_returning_old(
+                "mark_sent",
+                location.pk.clone(),
+                &location.sk,
+                &u.build(),
+                &condition,
+                &p,
+            )
+            .await?;
+        if let Conditional::ConditionFailed(old) = advanced {
+            let current = match old {
+                Some(item) => Some(item),
+                None => {
+                    self.get("mark_sent", location.pk.clone(), &location.sk)
+                        .await?
+                }
+            };
+            let refused = match &current {
+                None => Some(StoreError::NotFound { what: "message" }),
+                Some(item)
+                    if string_attribute(item, "wamid").is_some_and(|w| w != wamid.as_str()) =>
+                {
+                    Some(StoreError::MessageAlreadySent {
+                        message_id: id.clone(),
+                    })
+                }
+                // Already at or beyond `sent` (a redelivery, or a later status came first):
+                // record the wamid and what this status tells without moving it back.
+                Some(_) => self
+                    .record_wamid_of_advanced(location, id, wamid, at, decision)
+                    .await?
+                    .err(),
+            };
+            if let Some(refused) = refused {
+                // The pointer written above must not outlive the refusal, or this wamid's
+                // statuses would land on a message that was sent under another one.
+                let mut p = Placeholders::default();
+                let ours = format!(
+                    "{} = {}",
+                    p.name("message_id"),
+                    p.value("id", s(id.as_str()))
+                );
+                self.delete_if(
+                    "mark_sent",
+                    keys::wamid_pk(tenant, wamid)?,
+                    keys::POINTER_SK,
+                    Some(&ours),
+                    &p,
+                )
+                .await?;
+                return Err(refused);
+            }
+        }
+        self.apply_pending_statuses(tenant, wamid, location, at)
+            .await
+    }
+
+    /// The wamid and the `sent` time (first one wins) on a message whose status is already at
+    /// or beyond `sent`. `Err` when the message is gone or another wamid got there meanwhile.
+    async fn record_wamid_of_advanced(
+        &self,
+        location: &MessageLocation,
+        id: &MessageId,
+        wamid: &Wamid,
+        at: OffsetDateTime,
+        decision: Option<&PolicyDecisionRecord>,
+    ) -> Result<Result<(), StoreError>, StoreError> {
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        let wamid_name = p.name("wamid");
+        let wamid_value = p.value("wamid", s(wamid.as_str()));
+        u.set(format!("{wamid_name} = {wamid_value}"));
+        let sent_at = p.name("sent_at");
+        u.set(format!(
+            "{sent_at} = if_not_exists({sent_at}, {})",
+            p.value("at", s(timestamp::encode(at)?))
+        ));
+        // The decision was taken while the message waited: it is its latest either way.
+        if let Some(decision) = decision {
+            u.set(format!(
+                "{} = {}",
+                p.name("decision"),
+                p.value("decision", to_value(decision)?)
+            ));
+        }
+        let condition = format!(
+            "attribute_exists({}) AND (attribute_not_exists({wamid_name}) OR {wamid_name} = {wamid_value})",
+            p.name(keys::PK)
+        );
+        let written = self
             .update_if(
                 "mark_sent",
                 location.pk.clone(),
                 &location.sk,
                 &u.build(),
-                Some(&format!("{exists} AND {same_wamid}")),
+                Some(&condition),
                 &p,
             )
             .await?;
-        if let Conditional::ConditionFailed(_) = recorded {
-            // The pointer written above must not outlive the refusal, or this wamid's statuses
-            // would land on a message that was sent under another one.
-            let mut p = Placeholders::default();
-            let ours = format!(
-                "{} = {}",
-                p.name("message_id"),
-                p.value("id", s(id.as_str()))
-            );
-            self.delete_if(
-                "mark_sent",
-                keys::wamid_pk(tenant, wamid)?,
-                keys::POINTER_SK,
-                Some(&ours),
-                &p,
-            )
-            .await?;
-            let current = self
-                .get("mark_sent", location.pk.clone(), &location.sk)
-                .await?;
-            return Err(match current {
-                None => StoreError::NotFound { what: "message" },
-                Some(item)
-                    if string_attribute(&item, "wamid").is_some_and(|w| w != wamid.as_str()) =>
-                {
-                    StoreError::MessageAlreadySent {
-                        message_id: id.clone(),
-                    }
-                }
-                Some(_) => StoreError::Contended {
-                    operation: "mark_sent",
-                },
-            });
+        if matches!(written, Conditional::Written) {
+            return Ok(Ok(()));
         }
-
-        let sent = StatusUpdate {
-            status: MessageStatus::Sent,
-            at,
-            error: None,
-            pricing_json: None,
-        };
-        self.apply_to_message(&location, &sent).await?;
-        self.apply_pending_statuses(tenant, wamid, &location, at)
-            .await
+        let current = self
+            .get("mark_sent", location.pk.clone(), &location.sk)
+            .await?;
+        Ok(Err(match current {
+            None => StoreError::NotFound { what: "message" },
+            Some(item) if string_attribute(&item, "wamid").is_some_and(|w| w != wamid.as_str()) => {
+                StoreError::MessageAlreadySent {
+                    message_id: id.clone(),
+                }
+            }
+            Some(_) => StoreError::Contended {
+                operation: "mark_sent",
+            },
+        }))
     }
 
     /// Records that the message could not be sent (policy, Graph API rejection, retries
@@ -274,14 +409,52 @@ impl Store {
             .message_pointer(tenant, id)
             .await?
             .ok_or(StoreError::NotFound { what: "message" })?;
+        self.mark_failed_at(tenant, &pointer.at(tenant)?, error, at, None)
+            .await
+    }
+
+    /// As [`Self::mark_failed`], on the message where the caller read it, storing with it the
+    /// policy's decision when the message was allowed and then could not go.
+    pub async fn mark_failed_at(
+        &self,
+        tenant: &TenantId,
+        message: &MessageAt,
+        error: &DeliveryError,
+        at: OffsetDateTime,
+        decision: Option<&PolicyDecisionRecord>,
+    ) -> Result<(), StoreError> {
         let failed = StatusUpdate {
             status: MessageStatus::Failed,
             at,
             error: Some(error),
             pricing_json: None,
+            decision,
         };
-        self.apply_to_message(&pointer.location(tenant)?, &failed)
+        self.apply_to_message(message.location(tenant)?, &failed)
             .await?;
         Ok(())
+    }
+}
+
+/// An outbound message as the outbound function reads it for a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOutbound {
+    pub record: MessageRecord,
+    /// The payload the API stored (`None` for messages stored without one).
+    pub payload: Option<String>,
+    /// Where the message is, for the job's writes to it.
+    pub at: MessageAt,
+}
+
+impl NewOutboundMessage {
+    /// Where [`Store::create_outbound_message`] stores this message: for writes right after
+    /// it created the message (a new one, not a duplicate, whose pointer may say otherwise).
+    pub fn stored_at(&self, tenant: &TenantId) -> Result<MessageAt, StoreError> {
+        let pointer = MessagePointer {
+            conversation_id: ConversationId::derive(&self.phone_number_id, &self.to),
+            message_id: self.message_id.clone(),
+            message_sk: keys::message_sk(&timestamp::encode(self.created_at)?, &self.message_id)?,
+        };
+        pointer.at(tenant)
     }
 }

@@ -17,10 +17,45 @@ pub(crate) struct MessagePointer {
 }
 
 /// Where a message item is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MessageLocation {
     pub(crate) pk: String,
     pub(crate) sk: String,
+}
+
+/// Where one of a tenant's messages is stored, as its pointer said when it was read (or as the
+/// caller's own transaction wrote it). A job that reads the pointer once writes the message
+/// through this, instead of reading the pointer again for every write; the message id and
+/// sort key never change, so what was read stays true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAt {
+    tenant: TenantId,
+    pointer: MessagePointer,
+    location: MessageLocation,
+}
+
+impl MessageAt {
+    pub fn message_id(&self) -> &MessageId {
+        &self.pointer.message_id
+    }
+
+    /// The pointer as read, for a call made for `tenant` only.
+    pub(crate) fn pointer(&self, tenant: &TenantId) -> Result<&MessagePointer, StoreError> {
+        self.location(tenant)?;
+        Ok(&self.pointer)
+    }
+
+    /// The item's key, for a call made for `tenant` only: a location read for one tenant
+    /// never reaches another's items.
+    pub(crate) fn location(&self, tenant: &TenantId) -> Result<&MessageLocation, StoreError> {
+        if &self.tenant != tenant {
+            return Err(StoreError::InvalidKey {
+                kind: "message location",
+                reason: "belongs to another tenant",
+            });
+        }
+        Ok(&self.location)
+    }
 }
 
 impl MessagePointer {
@@ -28,6 +63,14 @@ impl MessagePointer {
         Ok(MessageLocation {
             pk: keys::conversation_pk(tenant, &self.conversation_id)?,
             sk: self.message_sk.clone(),
+        })
+    }
+
+    pub(crate) fn at(&self, tenant: &TenantId) -> Result<MessageAt, StoreError> {
+        Ok(MessageAt {
+            tenant: tenant.clone(),
+            pointer: self.clone(),
+            location: self.location(tenant)?,
         })
     }
 

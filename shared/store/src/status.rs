@@ -3,6 +3,7 @@
 //! the stored rank), each status's timestamp is kept whatever the arrival order, and a status for
 //! an unknown wamid waits in a pending record until `mark_sent` claims it.
 
+use crate::decision::PolicyDecisionRecord;
 use crate::error::{StoreError, from_sdk};
 use crate::expression::{Placeholders, UpdateExpression};
 use crate::item::{from_item, keyed, n, number_attribute, s, to_value};
@@ -65,6 +66,9 @@ pub(crate) struct StatusUpdate<'a> {
     pub(crate) at: OffsetDateTime,
     pub(crate) error: Option<&'a DeliveryError>,
     pub(crate) pricing_json: Option<&'a str>,
+    /// The policy's decision that let the message go (the outbound function's own send or
+    /// failure), stored with the status in the same write.
+    pub(crate) decision: Option<&'a PolicyDecisionRecord>,
 }
 
 impl<'a> From<&'a StatusChange> for StatusUpdate<'a> {
@@ -74,6 +78,7 @@ impl<'a> From<&'a StatusChange> for StatusUpdate<'a> {
             at: s.at,
             error: s.error.as_ref(),
             pricing_json: s.pricing_json.as_deref(),
+            decision: None,
         }
     }
 }
@@ -158,6 +163,13 @@ impl Store {
                 p.value("pricing", s(pricing))
             ));
         }
+        if let Some(decision) = u.decision {
+            advance.set(format!(
+                "{} = {}",
+                p.name("decision"),
+                p.value("decision", to_value(decision)?)
+            ));
+        }
         let pk_name = p.name(keys::PK);
         let condition = format!("attribute_exists({pk_name}) AND {rank_name} < {rank_value}");
         let advanced = self
@@ -191,6 +203,15 @@ impl Store {
             record.set(format!(
                 "{name} = if_not_exists({name}, {})",
                 p.value("pricing", s(pricing))
+            ));
+        }
+        // The decision was taken while the message waited, before whatever moved it on:
+        // it is the message's latest either way.
+        if let Some(decision) = u.decision {
+            record.set(format!(
+                "{} = {}",
+                p.name("decision"),
+                p.value("decision", to_value(decision)?)
             ));
         }
         let condition = format!("attribute_exists({})", p.name(keys::PK));
@@ -297,6 +318,7 @@ impl Store {
                     at: status.at,
                     error: status.error.as_ref(),
                     pricing_json: status.pricing_json.as_deref(),
+                    decision: None,
                 };
                 self.apply_to_message(location, &update).await?;
             }

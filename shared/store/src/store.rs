@@ -137,6 +137,40 @@ impl Store {
         }
     }
 
+    /// As [`Self::update_if`], and a failed condition comes back with the item as it was, so
+    /// the caller can tell why without reading it again.
+    pub(crate) async fn update_if_returning_old(
+        &self,
+        operation: &'static str,
+        pk: String,
+        sk: &str,
+        update: &str,
+        condition: &str,
+        placeholders: &Placeholders,
+    ) -> Result<Conditional, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key(pk, sk)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(placeholders.names())
+            .set_expression_attribute_values(placeholders.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Conditional::Written),
+            Err(err) => match err.as_service_error() {
+                Some(
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                ) => Ok(Conditional::ConditionFailed(c.item().cloned())),
+                _ => Err(from_sdk(operation, err)),
+            },
+        }
+    }
+
     pub(crate) async fn delete_if(
         &self,
         operation: &'static str,

@@ -84,7 +84,7 @@ async fn tenants_routes_and_api_keys_round_trip() {
         acme.id
     );
 
-    // Last use is recorded at most once a minute.
+    // Last use is recorded at most once per `LAST_USED_RESOLUTION`.
     t.store.touch_api_key(&hash("a"), T0).await.unwrap();
     t.store
         .touch_api_key(&hash("a"), T0 + Duration::seconds(30))
