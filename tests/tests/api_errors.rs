@@ -137,6 +137,12 @@ async fn oversize_and_malformed_bodies_are_4xx_problems() {
         )
         .await;
     assert_problem("oversize body", &r, 413, "/problems/payload-too-large");
+    let limit = switchboard_api::MAX_BODY_BYTES.to_string();
+    assert!(
+        r.2["detail"].as_str().is_some_and(|d| d.contains(&limit)),
+        "{}",
+        r.2
+    );
 
     // Over the limit without a Content-Length (chunked): refused while reading.
     let (status, headers) = post_chunked(&t, "/v1/messages", 5 * 16 * 1024).await;
@@ -206,6 +212,67 @@ async fn oversize_and_malformed_bodies_are_4xx_problems() {
         assert_eq!(problem["status"], status.as_u16(), "{body}: {problem}");
     }
     assert!(t.sandbox_sent().await.is_empty(), "nothing was sent");
+}
+
+/// A contact import has a larger limit than other bodies (`MAX_IMPORT_BYTES`): a list over the
+/// general limit is taken whole, with its `Content-Length` declared, and only a list over the
+/// import's own limit is refused, with that limit named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_contact_import_may_be_larger_than_other_bodies() {
+    let t = spawn_stack().await;
+    let json_headers = [("content-type", "application/json")];
+    let proof = "Ticked 'Send me offers on WhatsApp' on the checkout page of the online shop";
+    let rows: Vec<Value> = (0..400)
+        .map(|i| {
+            json!({
+                "phone": format!("+3491{i:07}"),
+                "opt_in": { "source": "checkout", "proof": { "text": proof, "url": "https://shop.example/checkout" } },
+            })
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({ "contacts": rows })).expect("json");
+    assert!(
+        body.len() > switchboard_api::MAX_BODY_BYTES,
+        "{}",
+        body.len()
+    );
+    let (status, _, import) = t
+        .api_request(Method::POST, "/v1/contacts", &json_headers, Some(body))
+        .await;
+    assert_eq!(status, 200, "{import}");
+    let results = import["results"].as_array().expect("results");
+    assert_eq!(results.len(), 400);
+    assert!(
+        results.iter().all(|r| r["status"] == "opted_in"),
+        "{import}"
+    );
+    let (status, contact) = t.api_get("/v1/contacts/34910000399").await;
+    assert_eq!(status, 200, "{contact}");
+    assert_eq!(contact["consent"]["marketing"]["state"], "opted_in");
+
+    let limit = switchboard_api::MAX_IMPORT_BYTES;
+    let over = json!({ "contacts": [{ "phone": "+34910000400", "opt_in": { "source": "import", "proof": { "text": "x".repeat(limit) } } }] });
+    let r = t
+        .api_request(
+            Method::POST,
+            "/v1/contacts",
+            &json_headers,
+            Some(serde_json::to_vec(&over).expect("json")),
+        )
+        .await;
+    assert_problem("oversize import", &r, 413, "/problems/payload-too-large");
+    assert!(
+        r.2["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&limit.to_string())),
+        "{}",
+        r.2
+    );
+    let (status, contact) = t.api_get("/v1/contacts/34910000400").await;
+    assert_eq!(
+        status, 404,
+        "nothing of a refused import is stored: {contact}"
+    );
 }
 
 /// Posts `len` bytes of JSON-ish filler with chunked transfer encoding (no Content-Length),

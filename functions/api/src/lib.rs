@@ -28,6 +28,7 @@ mod users;
 
 pub use access::{Access, RULES, Rule, check, rule_for};
 pub use audit::AuditLog;
+pub use contacts::{MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use init::{InitError, init};
 pub use operator::{OperatorKey, WeakOperatorKey};
 pub use principal::{Actor, CSRF_HEADER, Principal, SESSION_COOKIE, Via};
@@ -48,6 +49,16 @@ use switchboard_store::{CursorCodec, IdempotencyStore, Store};
 /// The largest request body accepted, in bytes (a 4096-character text is at most 16 KiB of
 /// UTF-8); larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The largest body a request may carry: a contact import's is larger than every other's.
+/// Both the route's own limit and the early `Content-Length` check read it, so they agree.
+pub(crate) fn body_limit(method: &Method, path: &str) -> usize {
+    if method == Method::POST && path.trim_end_matches('/') == "/v1/contacts" {
+        contacts::MAX_IMPORT_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// The longest id accepted in a path. Our ids are under 40 bytes.
 pub const MAX_ID_BYTES: usize = 128;
 
@@ -168,7 +179,10 @@ fn routes() -> Routes {
         .add(
             Method::POST,
             "/v1/contacts",
-            post(contacts::create).layer(DefaultBodyLimit::max(contacts::MAX_IMPORT_BYTES)),
+            post(contacts::create).layer(DefaultBodyLimit::max(body_limit(
+                &Method::POST,
+                "/v1/contacts",
+            ))),
         )
         .add(Method::GET, "/v1/contacts/{id}", get(contacts::get_one))
         .add(

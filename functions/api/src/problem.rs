@@ -15,7 +15,7 @@
 //! | 403 | `/problems/suspended` | the tenant is suspended pending review (`detail` says why) |
 //! | 404 | `/problems/not-found` | no such route, or no such item for this tenant |
 //! | 405 | `/problems/method-not-allowed` | known route, other method; the `Allow` header lists the methods |
-//! | 413 | `/problems/payload-too-large` | the body is larger than [`crate::MAX_BODY_BYTES`] |
+//! | 413 | `/problems/payload-too-large` | the body is larger than its route's limit ([`crate::MAX_BODY_BYTES`], a contact import [`crate::contacts::MAX_IMPORT_BYTES`]) |
 //! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
 //! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
 //! | 409 | `/problems/opted-out` | an opt-in declared for a customer who opted out (only the customer can opt back in) |
@@ -285,16 +285,14 @@ impl Problem {
         ))
     }
 
-    pub fn payload_too_large() -> Self {
+    /// `limit`: the route's own ([`crate::body_limit`]).
+    pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "/problems/payload-too-large",
             "The request body is too large",
         )
-        .detail(format!(
-            "request bodies are limited to {} bytes",
-            crate::MAX_BODY_BYTES
-        ))
+        .detail(format!("request bodies are limited to {limit} bytes here"))
     }
 
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
@@ -447,7 +445,7 @@ impl Problem {
         let or = |default: &str| text.clone().unwrap_or_else(|| default.to_owned());
         match status {
             StatusCode::NOT_FOUND => Problem::not_found("route"),
-            StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(),
+            StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(crate::MAX_BODY_BYTES),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 Problem::unsupported_media_type(or("unsupported content type"))
             }
@@ -505,7 +503,7 @@ impl From<PathRejection> for Problem {
 impl From<BytesRejection> for Problem {
     fn from(r: BytesRejection) -> Self {
         match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(),
+            StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(crate::MAX_BODY_BYTES),
             s if s.is_client_error() => Problem::bad_request(r.body_text()),
             _ => Problem::internal(&r.body_text()),
         }
@@ -557,17 +555,19 @@ pub(crate) async fn method_not_allowed(method: Method) -> Problem {
 /// Axum's rejection texts are short; anything longer is not worth echoing.
 const MAX_ECHOED_BODY: usize = 1024;
 
-/// The safety net: bodies larger than [`crate::MAX_BODY_BYTES`] are refused from their
-/// `Content-Length` before anything reads them, and an error response that is not already
-/// problem+json (one axum made itself) becomes one, keeping its status and headers (`Allow`).
+/// The safety net: bodies larger than their route's limit ([`crate::body_limit`]) are refused
+/// from their `Content-Length` before anything reads them, every 413 names that limit, and an
+/// error response that is not already problem+json (one axum made itself) becomes one, keeping
+/// its status and headers (`Allow`).
 pub(crate) async fn problem_responses(request: Request, next: Next) -> Response {
+    let limit = crate::body_limit(request.method(), request.uri().path());
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > crate::MAX_BODY_BYTES as u64) {
-        return Problem::payload_too_large().into_response();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Problem::payload_too_large(limit).into_response();
     }
     let response = next.run(request).await;
     let status = response.status();
@@ -575,15 +575,22 @@ pub(crate) async fn problem_responses(request: Request, next: Next) -> Response 
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(CONTENT_TYPE.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // A 413 is rewritten even when it is a problem already: whoever refused the body while
+    // reading it (a handler or axum), the limit it names is the route's.
+    let too_large = status == StatusCode::PAYLOAD_TOO_LARGE;
+    if !(status.is_client_error() || status.is_server_error()) || (is_problem && !too_large) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, MAX_ECHOED_BODY)
-        .await
-        .ok()
-        .and_then(|b| String::from_utf8(b.to_vec()).ok());
-    let problem = Problem::from_plain(status, text);
+    let problem = if too_large {
+        Problem::payload_too_large(limit)
+    } else {
+        let text = axum::body::to_bytes(body, MAX_ECHOED_BODY)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok());
+        Problem::from_plain(status, text)
+    };
     let json = serde_json::to_vec(&problem).unwrap_or_default();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts
