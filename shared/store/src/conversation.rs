@@ -148,6 +148,52 @@ fn move_to_latest_message(
     })
 }
 
+/// Counts the message in its conversation and gives a new conversation its last-message
+/// fields, leaving an existing conversation's alone (they belong to a later message).
+fn count_without_moving(
+    p: &mut Placeholders,
+    u: &mut UpdateExpression,
+    tenant: &TenantId,
+    a: &Activity<'_>,
+) -> Result<(), StoreError> {
+    let at = timestamp::encode(a.at)?;
+    count_in_conversation(p, u, tenant, a)?;
+    set_if_absent(p, u, "last_message_at", "at", s(at.as_str()));
+    set_if_absent(p, u, "last_message_key", "key", s(a.message_sk));
+    set_if_absent(p, u, keys::GSI1SK, "gsi1sk", s(at.as_str()));
+    if let Some(text) = preview(a.text) {
+        set_if_absent(p, u, "last_message_preview", "preview", s(text));
+    }
+    Ok(())
+}
+
+/// Opens or extends the customer-service window to this customer message (`at_value`, its
+/// time's placeholder), as `advance_customer_window` does; the caller's condition decides
+/// whether it is the customer's latest. Returns the placeholder of the customer's last time.
+fn extend_customer_window(
+    p: &mut Placeholders,
+    u: &mut UpdateExpression,
+    a: &Activity<'_>,
+    at_value: &str,
+    profile_name: Option<&str>,
+) -> Result<String, StoreError> {
+    let last_customer = p.name("last_customer_message_at");
+    u.set(format!("{last_customer} = {at_value}"));
+    u.set(format!(
+        "{} = {}",
+        p.name("window_expires_at"),
+        p.value("closes", s(timestamp::encode(window_closes_at(a.at))?))
+    ));
+    if let Some(name) = profile_name {
+        u.set(format!(
+            "{} = {}",
+            p.name("profile_name"),
+            p.value("profile", s(name))
+        ));
+    }
+    Ok(last_customer)
+}
+
 impl Store {
     /// The conversation update that goes into the same transaction as the message put: creates
     /// the conversation if needed and counts the message, exactly once with it.
@@ -156,17 +202,33 @@ impl Store {
         tenant: &TenantId,
         a: &Activity<'_>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let at = timestamp::encode(a.at)?;
         let mut p = Placeholders::default();
         let mut u = UpdateExpression::default();
-        count_in_conversation(&mut p, &mut u, tenant, a)?;
-        set_if_absent(&mut p, &mut u, "last_message_at", "at", s(at.as_str()));
-        set_if_absent(&mut p, &mut u, "last_message_key", "key", s(a.message_sk));
-        set_if_absent(&mut p, &mut u, keys::GSI1SK, "gsi1sk", s(at.as_str()));
-        if let Some(text) = preview(a.text) {
-            set_if_absent(&mut p, &mut u, "last_message_preview", "preview", s(text));
-        }
+        count_without_moving(&mut p, &mut u, tenant, a)?;
         self.conversation_update(tenant, a, &u, &p, None)
+    }
+
+    /// The conversation update of a customer's message that is not the conversation's latest
+    /// (the business answered within the same second: Meta's timestamps are whole seconds) but
+    /// is the customer's latest, which is what such a message almost always is: counts it and
+    /// opens or extends the customer-service window, in one write. Its condition fails when
+    /// the customer has a later message; the caller then only counts it.
+    pub(crate) fn record_latest_customer_window_in_transaction(
+        &self,
+        tenant: &TenantId,
+        a: &Activity<'_>,
+        profile_name: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut p = Placeholders::default();
+        let mut u = UpdateExpression::default();
+        count_without_moving(&mut p, &mut u, tenant, a)?;
+        let at_value = p.value("sent", s(timestamp::encode(a.at)?));
+        let last_customer = extend_customer_window(&mut p, &mut u, a, &at_value, profile_name)?;
+        let condition = format!(
+            "attribute_not_exists({pk}) OR attribute_not_exists({last_customer}) OR {last_customer} <= {at_value}",
+            pk = p.name(keys::PK)
+        );
+        self.conversation_update(tenant, a, &u, &p, Some(condition))
     }
 
     /// The conversation's update in a recording transaction, with its condition if any.
@@ -222,9 +284,11 @@ impl Store {
     /// message is the conversation's latest, which is the common case: creates the conversation
     /// if needed, counts the message, moves the last-message fields and the recency index to
     /// it and opens or extends the customer-service window, all in one write. Its condition
-    /// fails when the conversation already has a later message or a later customer message;
-    /// the caller then records the message with [`Self::count_message_in_transaction`] and the
-    /// separate forward-only updates, which move only what this message is the latest of.
+    /// fails when the conversation already has a later message or a later customer message (one
+    /// of the same second counts as no later: the window it gives is this one's); the caller
+    /// then tries [`Self::record_latest_customer_window_in_transaction`], then
+    /// [`Self::count_message_in_transaction`], which move only what this message is the latest
+    /// of.
     pub(crate) fn record_latest_customer_message_in_transaction(
         &self,
         tenant: &TenantId,
@@ -239,24 +303,10 @@ impl Store {
             last_key,
             message_key,
         } = move_to_latest_message(&mut p, &mut u, a)?;
-        // The window fields as `advance_customer_window` sets them.
-        let last_customer = p.name("last_customer_message_at");
-        u.set(format!("{last_customer} = {at_value}"));
-        u.set(format!(
-            "{} = {}",
-            p.name("window_expires_at"),
-            p.value("closes", s(timestamp::encode(window_closes_at(a.at))?))
-        ));
-        if let Some(name) = profile_name {
-            u.set(format!(
-                "{} = {}",
-                p.name("profile_name"),
-                p.value("profile", s(name))
-            ));
-        }
+        let last_customer = extend_customer_window(&mut p, &mut u, a, &at_value, profile_name)?;
         let condition = format!(
             "attribute_not_exists({pk}) OR ((attribute_not_exists({last_key}) OR {last_key} < {message_key}) \
-             AND (attribute_not_exists({last_customer}) OR {last_customer} < {at_value}))",
+             AND (attribute_not_exists({last_customer}) OR {last_customer} <= {at_value}))",
             pk = p.name(keys::PK)
         );
         self.conversation_update(tenant, a, &u, &p, Some(condition))

@@ -51,10 +51,10 @@ impl Store {
     ///
     /// When the message is the conversation's latest (the common case) one transaction stores
     /// it and moves the conversation to it: count, last message, recency and the customer's
-    /// window. A message that arrives after a later one is counted in the transaction and moves
-    /// only what it is the latest of, by forward-only updates after it; those also run for a
-    /// duplicate, since a delivery that stored the message may have died before them. The
-    /// contact's forward-only update always follows: it is a no-op once applied.
+    /// window. A message that is not stores it with a narrower conversation update, in one
+    /// more transaction as a rule: counted, and moving only what it is the latest of (the
+    /// customer's window when the business answered within the same second). The contact's
+    /// forward-only update always follows: it is a no-op once applied.
     pub async fn record_inbound_message(
         &self,
         tenant: &TenantId,
@@ -113,48 +113,52 @@ impl Store {
             put_if_absent(table, pointer.by_message_id_item(tenant)?)?,
             put_if_absent(table, message)?,
         ];
-        let latest = self.record_latest_customer_message_in_transaction(
-            tenant,
-            &activity,
-            m.profile_name.as_deref(),
-        )?;
-        let mut items = stored.to_vec();
-        items.push(latest);
-        let outcome = match self.transact("record_inbound_message", items).await? {
-            Transacted::Committed => Outcome::NewLatest,
-            // Only the conversation's condition failed: stored nowhere yet, and not the latest.
-            Transacted::ConditionFailed(failed) if failed == [stored.len()] => {
-                let mut items = stored.to_vec();
-                items.push(self.count_message_in_transaction(tenant, &activity)?);
-                match self.transact("record_inbound_message", items).await? {
-                    Transacted::Committed => Outcome::NewEarlier,
-                    Transacted::ConditionFailed(_) => Outcome::Duplicate,
+        let profile_name = m.profile_name.as_deref();
+        // From the widest conversation update to the narrowest; each is tried only when the
+        // conversation's own condition alone failed, and "latest" once false stays false.
+        let attempts = [
+            (
+                Outcome::NewLatest,
+                self.record_latest_customer_message_in_transaction(
+                    tenant,
+                    &activity,
+                    profile_name,
+                )?,
+            ),
+            (
+                Outcome::NewEarlier,
+                self.record_latest_customer_window_in_transaction(tenant, &activity, profile_name)?,
+            ),
+            (
+                Outcome::NewEarlier,
+                self.count_message_in_transaction(tenant, &activity)?,
+            ),
+        ];
+        let mut outcome = Outcome::Duplicate;
+        for (committed_as, conversation) in attempts {
+            let mut items = stored.to_vec();
+            items.push(conversation);
+            match self.transact("record_inbound_message", items).await? {
+                Transacted::Committed => {
+                    outcome = committed_as;
+                    break;
                 }
+                Transacted::ConditionFailed(failed) if failed == [stored.len()] => continue,
+                Transacted::ConditionFailed(_) => break,
             }
-            Transacted::ConditionFailed(_) => Outcome::Duplicate,
-        };
+        }
         if outcome == Outcome::Duplicate {
             tracing::debug!(wamid = %m.wamid, "inbound message already recorded");
-        }
-        self.advance_contact(
-            tenant,
-            &m.contact,
-            m.profile_name.as_deref(),
-            m.sent_at,
-            m.received_at,
-        )
-        .await?;
-        if outcome != Outcome::NewLatest {
-            self.advance_customer_window(
-                tenant,
-                &conversation_id,
-                m.sent_at,
-                m.profile_name.as_deref(),
-            )
-            .await?;
+            // A message stored by an earlier version moved its window and activity in writes
+            // after its transaction, which a crash may have skipped: finish them (no-ops once
+            // applied).
+            self.advance_customer_window(tenant, &conversation_id, m.sent_at, profile_name)
+                .await?;
             self.advance_conversation_activity(tenant, &activity)
                 .await?;
         }
+        self.advance_contact(tenant, &m.contact, profile_name, m.sent_at, m.received_at)
+            .await?;
         Ok(match outcome {
             Outcome::Duplicate => Recorded::Duplicate {
                 conversation_id,
@@ -173,7 +177,8 @@ impl Store {
 enum Outcome {
     /// Stored, and the conversation moved to it in the same transaction.
     NewLatest,
-    /// Stored and counted; the conversation already had a later message.
+    /// Stored and counted; the conversation already had a later message, or the customer a
+    /// later one.
     NewEarlier,
     Duplicate,
 }

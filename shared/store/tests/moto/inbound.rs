@@ -245,3 +245,44 @@ async fn an_inbound_message_keeps_what_meta_sent() {
     assert_eq!(json["created_at"], "2026-11-01T10:00:00.000000Z");
     assert_eq!(json["direction"], "inbound");
 }
+
+#[tokio::test]
+async fn of_two_customer_messages_in_one_second_the_later_sorting_one_is_the_latest_in_either_order()
+ {
+    let t = table("inbound-same-second").await;
+    let acme = tenant("acme");
+    for (n, later_first) in [false, true].into_iter().enumerate() {
+        let (a, b) = (format!("wamid.same.{n}.a"), format!("wamid.same.{n}.b"));
+        // Messages of one second sort by id.
+        let a_sorts_later = inbound_message_id(&Wamid::from(a.as_str())).as_str()
+            > inbound_message_id(&Wamid::from(b.as_str())).as_str();
+        let (later, earlier) = if a_sorts_later { (a, b) } else { (b, a) };
+        let order = if later_first {
+            [&later, &earlier]
+        } else {
+            [&earlier, &later]
+        };
+        let who = customer(6 + n as u32);
+        let mut recorded = Vec::new();
+        for wamid in order {
+            let text = if *wamid == later { "later" } else { "earlier" };
+            let m = inbound(wamid, who.clone(), T0, text);
+            recorded.push(t.store.record_inbound_message(&acme, &m).await.unwrap());
+        }
+        assert!(recorded.iter().all(|r| r.is_new()), "{recorded:?}");
+        let c = t
+            .store
+            .get_conversation(&acme, recorded[0].conversation_id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.message_count, 2, "later first: {later_first}");
+        assert_eq!(
+            c.last_message_preview.as_deref(),
+            Some("later"),
+            "later first: {later_first}"
+        );
+        assert_eq!(c.last_customer_message_at, Some(T0));
+        assert_eq!(c.window_expires_at, Some(window_closes_at(T0)));
+    }
+}
