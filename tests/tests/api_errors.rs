@@ -214,11 +214,12 @@ async fn oversize_and_malformed_bodies_are_4xx_problems() {
     assert!(t.sandbox_sent().await.is_empty(), "nothing was sent");
 }
 
-/// A contact import has a larger limit than other bodies (`MAX_IMPORT_BYTES`): a list over the
-/// general limit is taken whole, with its `Content-Length` declared, and only a list over the
-/// import's own limit is refused, with that limit named.
+/// A contact import and a campaign have larger limits than other bodies (`MAX_IMPORT_BYTES`,
+/// `MAX_CAMPAIGN_BYTES`): a list over the general limit is read whole, with its
+/// `Content-Length` declared, and only a list over the route's own limit is refused, with that
+/// limit named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_contact_import_may_be_larger_than_other_bodies() {
+async fn contact_imports_and_campaigns_may_be_larger_than_other_bodies() {
     let t = spawn_stack().await;
     let json_headers = [("content-type", "application/json")];
     let proof = "Ticked 'Send me offers on WhatsApp' on the checkout page of the online shop";
@@ -273,6 +274,26 @@ async fn a_contact_import_may_be_larger_than_other_bodies() {
         status, 404,
         "nothing of a refused import is stored: {contact}"
     );
+
+    // A campaign to 5,000 recipients is read and judged on what it says: its template is not
+    // an approved one.
+    let recipients: Vec<String> = (0..5000).map(|i| format!("+3491{i:07}")).collect();
+    let campaign = json!({
+        "phone_number_id": PHONE_NUMBER_ID,
+        "template": { "name": "no_such_template", "language": { "code": "en_US" } },
+        "recipients": recipients,
+    });
+    let body = serde_json::to_vec(&campaign).expect("json");
+    assert!(
+        body.len() > switchboard_api::MAX_BODY_BYTES,
+        "{}",
+        body.len()
+    );
+    let r = t
+        .api_request(Method::POST, "/v1/campaigns", &json_headers, Some(body))
+        .await;
+    assert_problem("large campaign", &r, 422, "/problems/policy-denied");
+    assert_eq!(r.2["reason"], "template_not_approved", "{}", r.2);
 }
 
 /// Posts `len` bytes of JSON-ish filler with chunked transfer encoding (no Content-Length),

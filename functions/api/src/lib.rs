@@ -28,6 +28,7 @@ mod users;
 
 pub use access::{Access, RULES, Rule, check, rule_for};
 pub use audit::AuditLog;
+pub use campaigns::MAX_CAMPAIGN_BYTES;
 pub use contacts::{MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 pub use init::{InitError, init};
 pub use operator::{OperatorKey, WeakOperatorKey};
@@ -49,14 +50,21 @@ use switchboard_store::{CursorCodec, IdempotencyStore, Store};
 /// The largest request body accepted, in bytes (a 4096-character text is at most 16 KiB of
 /// UTF-8); larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// The largest body a request may carry: a contact import's is larger than every other's.
-/// Both the route's own limit and the early `Content-Length` check read it, so they agree.
+/// The routes whose bodies may be larger than [`MAX_BODY_BYTES`]: a contact import and a
+/// campaign's recipient list.
+const LARGER_BODIES: [(&str, usize); 2] = [
+    ("/v1/contacts", contacts::MAX_IMPORT_BYTES),
+    ("/v1/campaigns", campaigns::MAX_CAMPAIGN_BYTES),
+];
+
+/// The largest body a request may carry. Both the route's own limit and the early
+/// `Content-Length` check read it, so they agree.
 pub(crate) fn body_limit(method: &Method, path: &str) -> usize {
-    if method == Method::POST && path.trim_end_matches('/') == "/v1/contacts" {
-        contacts::MAX_IMPORT_BYTES
-    } else {
-        MAX_BODY_BYTES
-    }
+    let path = path.trim_end_matches('/');
+    LARGER_BODIES
+        .iter()
+        .find(|(route, _)| method == Method::POST && path == *route)
+        .map_or(MAX_BODY_BYTES, |(_, limit)| *limit)
 }
 
 /// The longest id accepted in a path. Our ids are under 40 bytes.
@@ -193,7 +201,10 @@ fn routes() -> Routes {
         .add(
             Method::POST,
             "/v1/campaigns",
-            post(campaigns::create).layer(DefaultBodyLimit::max(campaigns::MAX_CAMPAIGN_BYTES)),
+            post(campaigns::create).layer(DefaultBodyLimit::max(body_limit(
+                &Method::POST,
+                "/v1/campaigns",
+            ))),
         )
         .add(Method::GET, "/v1/campaigns", get(campaigns::list))
         .add(Method::GET, "/v1/campaigns/{id}", get(campaigns::get_one))

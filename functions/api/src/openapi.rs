@@ -13,6 +13,7 @@
 
 use crate::access::Access;
 use crate::accounts::{MAX_EMAIL_BYTES, MAX_NAME_CHARS};
+use crate::campaigns::MAX_CAMPAIGN_BYTES;
 use crate::contacts::{MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 use crate::conversations::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::messages::MAX_TEXT_CHARS;
@@ -121,7 +122,8 @@ fn intro() -> String {
 The HTTP API of Switchboard, a multi-tenant WhatsApp Business platform. Every answer is JSON; \
 every error is an RFC 9457 `application/problem+json` object whose `type` names the problem \
 (see the error responses). Request bodies are JSON (at most {MAX_BODY_BYTES} bytes; a contact \
-import may be CSV and up to {MAX_IMPORT_BYTES} bytes) and unknown fields are refused.\n\n\
+import may be CSV and up to {MAX_IMPORT_BYTES} bytes, a campaign up to {MAX_CAMPAIGN_BYTES}) \
+and unknown fields are refused.\n\n\
 Credentials: a person signs in with `POST /v1/auth/login` and sends the access token as \
 `Authorization: Bearer …`; the console may ask for a session instead (cookie \
 `__Host-sb_session`, with the CSRF token repeated in `X-CSRF-Token` on unsafe requests). A \
@@ -1337,7 +1339,7 @@ fn responses() -> Value {
         let description = if *status == 413 {
             format!(
                 "The body is larger than {MAX_BODY_BYTES} bytes ({MAX_IMPORT_BYTES} for \
-                 `POST /v1/contacts`)."
+                 `POST /v1/contacts`, {MAX_CAMPAIGN_BYTES} for `POST /v1/campaigns`)."
             )
         } else {
             (*description).to_owned()

@@ -15,7 +15,7 @@
 //! | 403 | `/problems/suspended` | the tenant is suspended pending review (`detail` says why) |
 //! | 404 | `/problems/not-found` | no such route, or no such item for this tenant |
 //! | 405 | `/problems/method-not-allowed` | known route, other method; the `Allow` header lists the methods |
-//! | 413 | `/problems/payload-too-large` | the body is larger than its route's limit ([`crate::MAX_BODY_BYTES`], a contact import [`crate::contacts::MAX_IMPORT_BYTES`]) |
+//! | 413 | `/problems/payload-too-large` | the body is larger than its route's limit ([`crate::MAX_BODY_BYTES`], a contact import [`crate::contacts::MAX_IMPORT_BYTES`], a campaign [`crate::campaigns::MAX_CAMPAIGN_BYTES`]) |
 //! | 415 | `/problems/unsupported-media-type` | a JSON body sent without `Content-Type: application/json` |
 //! | 422 | `/problems/validation` | well-formed but invalid (`errors` names each field) |
 //! | 409 | `/problems/opted-out` | an opt-in declared for a customer who opted out (only the customer can opt back in) |
