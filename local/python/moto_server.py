@@ -5,7 +5,8 @@ touched, silently undoing writes that other request threads made in the meantime
 nothing of the kind, so idempotent writes that race (the very thing Switchboard's tests
 exercise) would flake. One lock around DynamoDB requests removes the artifact; every other
 service, SQS long polls included, stays concurrent. Transactions themselves are decided the
-way DynamoDB decides them, without the copy (moto_transactions.py).
+way DynamoDB decides them, without the copy (moto_transactions.py), and SQS sends do not walk
+the whole queue (moto_sqs.py), and queries do not sort the whole table (moto_queries.py).
 
 Usage: python moto_server.py [-H 127.0.0.1] [-p 4566]
 """
@@ -21,6 +22,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
+import moto_queries
+import moto_sqs
 import moto_transactions
 
 _dynamodb_lock = threading.Lock()
@@ -46,6 +49,8 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     moto_transactions.install()
+    moto_sqs.install()
+    moto_queries.install()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,
