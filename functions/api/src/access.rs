@@ -111,6 +111,9 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/v1/audit", Allowed(P::AuditRead)),
     rule("GET", "/v1/tenant", Allowed(P::TenantRead)),
     rule("PATCH", "/v1/tenant", Allowed(P::TenantManage)),
+    // Anyone may report suspected abuse; only the operator reads the reports.
+    rule("POST", "/v1/abuse-reports", Public),
+    rule("GET", "/operator/abuse-reports", Access::Operator),
     rule("POST", "/operator/tenants/{id}/suspend", Access::Operator),
     rule("POST", "/operator/tenants/{id}/resume", Access::Operator),
     rule(

@@ -1,6 +1,7 @@
 //! The business HTTP API: an axum Router that lambda_http runs in Lambda and the dev runner
 //! mounts locally.
 
+mod abuse_reports;
 mod access;
 mod accounts;
 mod api_keys;
@@ -109,6 +110,7 @@ pub const MESSAGES_DEFERRED: &str = "MessagesDeferred";
 /// Campaigns accepted, and their recipients.
 pub const CAMPAIGNS_CREATED: &str = "CampaignsCreated";
 pub const CAMPAIGN_RECIPIENTS: &str = "CampaignRecipients";
+pub use abuse_reports::{ABUSE_REPORTS_RECEIVED, REPORTS_PER_SOURCE};
 
 impl ApiState {
     /// Replaces the clock everywhere the API reads time.
@@ -234,6 +236,16 @@ fn routes() -> Routes {
         .add(Method::GET, "/v1/audit", get(audit::list))
         .add(Method::GET, "/v1/tenant", get(tenant::get_one))
         .add(Method::PATCH, "/v1/tenant", patch(tenant::update))
+        .add(
+            Method::POST,
+            "/v1/abuse-reports",
+            post(abuse_reports::create),
+        )
+        .add(
+            Method::GET,
+            "/operator/abuse-reports",
+            get(abuse_reports::list),
+        )
         .add(
             Method::POST,
             "/operator/tenants/{id}/suspend",

@@ -104,6 +104,7 @@ pub(crate) fn document() -> Value {
             { "name": "audit", "description": "Who did what." },
             { "name": "channels", "description": "Connected WhatsApp numbers." },
             { "name": "tenant", "description": "The tenant's own settings." },
+            { "name": "abuse", "description": "Reports of suspected abuse, from anyone." },
             { "name": "operator", "description": "The platform operator's routes." },
         ],
         "paths": paths,
@@ -738,6 +739,36 @@ fn schemas() -> Value {
         }),
         json!({
         "AuditPage": page_of("AuditEntry"),
+        "NewAbuseReport": object(&["category", "description"], json!({
+            "category": { "type": "string", "enum": crate::abuse_reports::CATEGORIES },
+            "description": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": crate::abuse_reports::MAX_DESCRIPTION_CHARS,
+                "pattern": "\\S",
+                "description": "What happened: the messages received, when, what they offered.",
+            },
+            "business_phone_number": {
+                "type": "string",
+                "pattern": "^\\+?[1-9][0-9]{7,14}$",
+                "description": "The WhatsApp number the messages came from, in international format.",
+            },
+            "reporter_email": { "type": "string", "format": "email", "maxLength": MAX_EMAIL_BYTES, "description": "Where the operator may answer; optional." },
+        })),
+        "AbuseReportReceived": object(&["id", "status", "received_at"], json!({
+            "id": { "type": "string", "description": "Derived from the report and its sender: the same report sent again has the same id." },
+            "status": { "type": "string", "enum": ["received"] },
+            "received_at": time(),
+        })),
+        "AbuseReport": object(&["id", "category", "description", "received_at"], json!({
+            "id": string(),
+            "category": { "type": "string", "enum": crate::abuse_reports::CATEGORIES },
+            "business_phone_number": { "type": "string", "description": "Digits only." },
+            "description": string(),
+            "reporter_email": string(),
+            "received_at": time(),
+        })),
+        "AbuseReportPage": page_of("AbuseReport"),
         "Channel": channel,
         "ChannelList": object(&["channels"], json!({
             "channels": { "type": "array", "items": schema_ref("Channel") },
@@ -2247,6 +2278,45 @@ fn operations() -> Vec<Op> {
                                 field is named in one 422.",
                 "requestBody": body("TenantChange"),
                 "responses": answers(&[(200, tenant_view())], &[400, 401, 403, 404, 409, 413, 422, 503]),
+            }),
+        ),
+        op(
+            "POST",
+            "/v1/abuse-reports",
+            Public,
+            "abuse",
+            "reportAbuse",
+            "Report suspected abuse",
+            json!({
+                "description": "Anyone may report a message or a business that breaks WhatsApp's or \
+                                Meta's policies (spam, prohibited goods, harassment, fraud, \
+                                impersonation). The platform operator reviews every report and may \
+                                suspend the business pending review; a report alone suspends no \
+                                one. One address may send 10 reports an hour.",
+                "requestBody": body("NewAbuseReport"),
+                "responses": answers(&[(202, json_response("Received.", "AbuseReportReceived"))], &[400, 413, 422, 429, 503]),
+            }),
+        ),
+        op(
+            "GET",
+            "/operator/abuse-reports",
+            Operator,
+            "operator",
+            "listAbuseReports",
+            "Read the abuse reports",
+            json!({
+                "description": "One month, newest first.",
+                "parameters": [
+                    {
+                        "name": "month",
+                        "in": "query",
+                        "description": "`YYYY-MM`; this month when not given.",
+                        "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" },
+                    },
+                    param_ref("limit"),
+                    param_ref("cursor"),
+                ],
+                "responses": answers(&[(200, json_response("A page of reports.", "AbuseReportPage"))], LIST),
             }),
         ),
         op(

@@ -386,19 +386,42 @@ pub(crate) fn templates_gsi1pk(tenant: &TenantId) -> Result<String, StoreError> 
 }
 
 pub(crate) fn audit_pk(tenant: &TenantId, month: &str) -> Result<String, StoreError> {
+    check_month(month)?;
+    Ok(format!("{}AUDIT#{month}", tenant_prefix(tenant)?))
+}
+
+/// Global: an abuse report is the platform operator's, whoever it names.
+pub(crate) fn abuse_report_pk(id: &str) -> Result<String, StoreError> {
+    Ok(format!("ABUSE#{}", segment("abuse report id", id)?))
+}
+
+pub(crate) const ABUSE_REPORT_SK: &str = "REPORT";
+
+/// The index partition of one month's abuse reports (`YYYY-MM`), newest first.
+pub(crate) fn abuse_reports_gsi1pk(month: &str) -> Result<String, StoreError> {
+    check_month(month)?;
+    Ok(format!("ABUSE_REPORTS#{month}"))
+}
+
+fn check_month(month: &str) -> Result<(), StoreError> {
     let is_month = month.len() == 7
         && month.as_bytes()[4] == b'-'
         && month
             .bytes()
             .enumerate()
-            .all(|(i, b)| i == 4 || b.is_ascii_digit());
-    if !is_month {
-        return Err(StoreError::InvalidKey {
-            kind: "audit month",
+            .all(|(i, b)| i == 4 || b.is_ascii_digit())
+        && month
+            .get(5..)
+            .and_then(|m| m.parse::<u8>().ok())
+            .is_some_and(|m| (1..=12).contains(&m));
+    if is_month {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidKey {
+            kind: "month",
             reason: "not YYYY-MM",
-        });
+        })
     }
-    Ok(format!("{}AUDIT#{month}", tenant_prefix(tenant)?))
 }
 
 pub(crate) fn unrouted_pk(phone_number_id: &str) -> Result<String, StoreError> {

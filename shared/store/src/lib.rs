@@ -6,6 +6,7 @@
 //! not known yet (phone-number routing, API key lookup, webhook dedupe, unrouted events). The key
 //! design is documented in `docs/data-model.md`.
 
+mod abuse_report;
 mod api_key;
 mod audit;
 mod batch_read;
@@ -46,6 +47,7 @@ mod transaction;
 mod unrouted;
 mod user;
 
+pub use abuse_report::{ABUSE_REPORT_RETENTION, AbuseReport, ReportRecorded, report_month};
 pub use api_key::{ApiKeyRecord, LAST_USED_RESOLUTION};
 pub use audit::{AUDIT_RETENTION, AuditEntry, audit_month};
 pub use batch_read::{Found, Lookup};

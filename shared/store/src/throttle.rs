@@ -15,6 +15,8 @@ use time::{Duration, OffsetDateTime};
 pub enum ThrottleKind {
     LoginEmail,
     LoginSource,
+    /// Abuse reports sent from one source address.
+    AbuseReportSource,
 }
 
 impl ThrottleKind {
@@ -22,6 +24,7 @@ impl ThrottleKind {
         match self {
             ThrottleKind::LoginEmail => "login-email",
             ThrottleKind::LoginSource => "login-ip",
+            ThrottleKind::AbuseReportSource => "abuse-report-ip",
         }
     }
 }
