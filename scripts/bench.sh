@@ -551,7 +551,7 @@ if "inbound_text" in per_message:
     for label, key in [("inbound text", "inbound_text"), ("first text of a customer", "inbound_first_text"),
                        ("status update", "status_update"), ("outbound message", "outbound_message")]:
         f = pm[key]
-        print(f"  {label:<28}{f['aws_requests']:>14.1f}{f['dynamodb_write_units']:>14.1f}{f['dynamodb_read_units']:>12.1f}")
+        print(f"  {label:<28}{f['aws_requests']:>14.2f}{f['dynamodb_write_units']:>14.2f}{f['dynamodb_read_units']:>12.2f}")
     print(f"  inbound text targets: <= 6 requests: {met(tg['aws_requests_met'])}, "
           f"<= 5 write units: {met(tg['dynamodb_write_units_met'])}")
     c = pm["cost"]
