@@ -751,9 +751,10 @@ fn schemas() -> Value {
             "business_phone_number": {
                 "type": "string",
                 "pattern": "^\\+?[1-9][0-9]{7,14}$",
-                "description": "The WhatsApp number the messages came from, in international format.",
+                "nullable": true,
+                "description": "The WhatsApp number the messages came from, in international format; null or absent when not known.",
             },
-            "reporter_email": { "type": "string", "format": "email", "maxLength": MAX_EMAIL_BYTES, "description": "Where the operator may answer; optional." },
+            "reporter_email": { "type": "string", "format": "email", "maxLength": MAX_EMAIL_BYTES, "nullable": true, "description": "Where the operator may answer; null or absent for none." },
         })),
         "AbuseReportReceived": object(&["id", "status", "received_at"], json!({
             "id": { "type": "string", "description": "Derived from the report and its sender: the same report sent again has the same id." },
