@@ -23,6 +23,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use switchboard_api::{AccessTokens, ApiState, AuditLog, OperatorKey};
 use switchboard_domain::{ApiKeyId, Clock, FixedClock, Scope, Secret, TenantId};
 use switchboard_meta::graph::GraphClient;
+use switchboard_platform::media_store::MediaStore;
+use switchboard_platform::metrics::InMemorySink;
 use switchboard_platform::queue::Queue;
 use switchboard_platform::token_vault::{CacheLimits, TokenVault};
 use switchboard_store::{ApiKeyRecord, CursorCodec, IdempotencyStore, Store};
@@ -127,6 +129,18 @@ fn sqs(aws: &FakeAws) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(config)
 }
 
+fn s3(aws: &FakeAws) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "fuzz"))
+        .endpoint_url("http://s3.invalid")
+        .http_client(aws.clone())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 fn kms(aws: &FakeAws) -> aws_sdk_kms::Client {
     use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_kms::Config::builder()
@@ -216,6 +230,12 @@ static ROUTER: LazyLock<axum::Router> = LazyLock::new(|| {
             CursorCodec::DEFAULT_TTL,
         )
         .expect("long enough"),
+        metrics: Arc::new(InMemorySink::default()),
+        media: MediaStore::new(s3(&aws), "fuzz-media", None),
+        aws: aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
     };
     switchboard_api::router(Arc::new(state))
 });
