@@ -4,11 +4,12 @@
 //! month, newest first, through `gsi1`; kept [`ABUSE_REPORT_RETENTION`] by TTL.
 
 use crate::cursor::Cursors;
-use crate::error::{StoreError, from_sdk};
+use crate::error::StoreError;
 use crate::expression::Placeholders;
 use crate::item::{from_item, keyed, n, s};
 use crate::keys;
-use crate::page::{Page, clamp_limit};
+use crate::listing::IndexListing;
+use crate::page::Page;
 use crate::store::{Conditional, Store};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -103,47 +104,18 @@ impl Store {
         cursor: Option<&str>,
         cursors: Cursors<'_>,
     ) -> Result<Page<AbuseReport>, StoreError> {
-        let gsi1pk = keys::abuse_reports_gsi1pk(month)?;
-        let scope = format!("abuse_reports:{gsi1pk}");
-        let start = cursor
-            .map(|c| {
-                cursors.decode(&scope, c, |key| {
-                    key.len() == 4
-                        && key.get(keys::GSI1PK) == Some(&gsi1pk)
-                        && key.get(keys::PK).is_some_and(|pk| pk.starts_with("ABUSE#"))
-                        && key.get(keys::SK).map(String::as_str) == Some(keys::ABUSE_REPORT_SK)
-                        && key.contains_key(keys::GSI1SK)
-                })
-            })
-            .transpose()?;
-        let mut p = Placeholders::default();
-        let condition = format!(
-            "{} = {}",
-            p.name(keys::GSI1PK),
-            p.value("gsi1pk", s(gsi1pk.as_str()))
-        );
-        let out = self
-            .client
-            .query()
-            .table_name(self.table.as_ref())
-            .index_name(keys::GSI1)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(p.names())
-            .set_expression_attribute_values(p.values())
-            .scan_index_forward(false)
-            .limit(clamp_limit(limit))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| from_sdk("list_abuse_reports", e))?;
-        Ok(Page {
-            items: out
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .map(from_item)
-                .collect::<Result<_, _>>()?,
-            next_cursor: cursors.next(&scope, out.last_evaluated_key.as_ref())?,
-        })
+        self.list_index_of(
+            IndexListing {
+                operation: "list_abuse_reports",
+                gsi1pk: keys::abuse_reports_gsi1pk(month)?,
+                pk_prefix: "ABUSE#".to_owned(),
+                sk: keys::ABUSE_REPORT_SK,
+                newest_first: true,
+            },
+            limit,
+            cursor,
+            cursors,
+        )
+        .await
     }
 }
