@@ -34,9 +34,11 @@ const FIRST_WAVE: usize = 36;
 /// several messages, with a pause between two bursts, until the runner is killed.
 const BURST: usize = 3;
 const PACE: Duration = Duration::from_millis(250);
-/// The runner is killed once the sandbox has this many sends and a batch of replies is in
-/// flight (held by the outbound poller and not done).
-const KILL_AFTER_SENDS: usize = 2;
+/// The reply to this customer, the first of the second burst, reaches the sandbox, which
+/// takes it and holds its answer past the test's end. The runner is killed once the sandbox
+/// has it: the outbound poller then certainly holds a job it has not done, whatever the
+/// machine's speed, and the replies of the first burst have most likely been sent.
+const HELD_CUSTOMER: usize = BURST;
 /// Webhooks and replies already answered that are delivered again after the restart, as Meta
 /// and a business's server do when an answer is lost.
 const REDELIVERED: usize = 10;
@@ -434,10 +436,6 @@ impl Aws {
         )
     }
 
-    async fn in_flight(&self, suffix: &str) -> usize {
-        self.depth(self.queue(suffix)).await.1
-    }
-
     /// Messages in every queue of the stack, dead-letter queues included, by queue.
     async fn everything_queued(&self) -> BTreeMap<String, (usize, usize)> {
         let mut all = BTreeMap::new();
@@ -662,6 +660,12 @@ async fn kill_and_restart(bin: &Path) {
         killed: AtomicBool::new(false),
         deadline: Instant::now() + TEST_LIMIT,
     });
+    // Taken by the sandbox, answered after the test: a send the kill cuts off.
+    sandbox.push_fault(
+        meta_sandbox::Fault::new(meta_sandbox::FaultKind::LoseAnswer)
+            .to(customer(HELD_CUSTOMER))
+            .delay(TEST_LIMIT * 2),
+    );
     let (restarted, on_restart) = oneshot::channel();
     let writers = tokio::spawn(customers(Arc::clone(&world), on_restart));
     let bot = tokio::spawn({
@@ -669,19 +673,24 @@ async fn kill_and_restart(bin: &Path) {
         async move { world.bot().await }
     });
 
-    // Mid-batch: some replies sent, more held by the outbound poller and not done; customers
-    // are still writing (the first wave has not ended). A busy machine slows the replies, so
-    // the condition asks for little more than a batch in flight.
+    // Mid-batch: a Graph call under way whose answer the killed runner never sees, so its
+    // job stays received and not done; customers are still writing (the first wave has not
+    // ended). The held reply was armed before anyone wrote.
     let trigger = Instant::now();
     let sends_seen = loop {
-        let sent = sandbox.sent().len();
+        let sent = sandbox.sent();
         assert!(
             world.first_wave.load(Ordering::SeqCst) < FIRST_WAVE,
-            "the first wave ended before the runner was caught mid-batch ({sent} sent)"
+            "the first wave ended before the runner was caught mid-batch ({} sent)",
+            sent.len()
         );
-        if sent >= KILL_AFTER_SENDS && aws.in_flight("-outboundqueue.fifo").await > 0 {
-            break sent;
+        if sent
+            .iter()
+            .any(|s| s.body["to"] == customer(HELD_CUSTOMER).as_str())
+        {
+            break sent.len();
         }
+        let sent = sent.len();
         assert!(
             trigger.elapsed() < READY_LIMIT,
             "no batches in flight after {READY_LIMIT:?} ({sent} sent); {}",
@@ -716,14 +725,20 @@ async fn kill_and_restart(bin: &Path) {
         sent_at_kill > 0 && sent_at_kill < CUSTOMERS,
         "killed after some but not all replies were sent"
     );
-    let undone = (acked_at_kill.len() - stored_at_kill.min(acked_at_kill.len()))
-        + (replies_at_kill.len() - sent_at_kill.min(replies_at_kill.len()))
-        + inbound_in_flight
-        + outbound_in_flight;
     assert!(
-        undone > 0,
-        "killed mid-batch: the dead runner left work it had taken on and not done"
+        outbound_in_flight > 0,
+        "killed mid-batch: the held reply's job was received by the dead runner and not done"
     );
+    let held_reply = sandbox
+        .sent()
+        .iter()
+        .find(|s| s.body["to"] == customer(HELD_CUSTOMER).as_str())
+        .and_then(|s| {
+            s.body["biz_opaque_callback_data"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .expect("the held reply names its message");
     assert!(
         acked_at_kill.len() < CUSTOMERS,
         "customers still had to write"
@@ -854,6 +869,10 @@ async fn kill_and_restart(bin: &Path) {
         missing.is_subset(&unconfirmed),
         "replies lost: {:?}",
         missing.difference(&unconfirmed).collect::<Vec<_>>()
+    );
+    assert!(
+        unconfirmed.contains(&held_reply),
+        "the send the kill cut off is recorded unconfirmed: {held_reply} not in {unconfirmed:?}"
     );
     assert!(
         unconfirmed.len() <= outbound_in_flight,
