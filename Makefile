@@ -54,9 +54,14 @@ venvs: $(MOTO_VENV)/.installed $(TOOLS_VENV)/.installed $(SCHEMATHESIS_VENV)/.in
 fmt:
 	cargo fmt --all
 
+# The fuzz targets (their own workspace, see fuzz) are linted here too: they build the API's
+# state and call the parsers, so a change there that breaks `make fuzz` fails `make test`. They
+# share this workspace's target directory, where most of their dependencies are already checked.
 lint:
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --manifest-path fuzz/Cargo.toml --bins --locked --target-dir target -- -D warnings
 
 # The host's target triple, named explicitly: cargo-lambda (under `sam build`) always passes
 # --target, and a test build made for the same explicit triple is one it can reuse instead of

@@ -10,7 +10,11 @@ use switchboard_meta::signature::{self, SignatureError, Verifier};
 
 const PREFIX: &str = "sha256=";
 
-fuzz_target!(|input: (Vec<u8>, String, Option<(u8, u8)>, Vec<u8>)| {
+/// An app secret, an arbitrary header, an optional edit of the right header (position and
+/// byte), and a body.
+type SignatureCase = (Vec<u8>, String, Option<(u8, u8)>, Vec<u8>);
+
+fuzz_target!(|input: SignatureCase| {
     let (secret, header, edit, body) = input;
     let verifier = Verifier::new(&secret);
     let expected = signature::sign(&secret, &body);
