@@ -5,20 +5,21 @@
 //! never suspends anyone by itself: anyone may send one, a competitor too.
 
 use crate::accounts::{check_email, parse};
-use crate::conversations::{PageBody, PageQuery};
+use crate::conversations::PageBody;
+use crate::month_page::{MonthPage, month_problem};
 use crate::problem::{FieldError, Problem};
 use crate::tokens::digest;
 use crate::{ApiState, SourceIp};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use switchboard_platform::metrics::Metrics;
-use switchboard_store::{AbuseReport, ReportRecorded, ThrottleKind, report_month};
+use switchboard_store::{AbuseReport, ReportRecorded, ThrottleKind};
 use time::{Duration, OffsetDateTime};
 
 pub const CATEGORIES: [&str; 6] = [
@@ -176,11 +177,6 @@ fn phone_digits(number: &str) -> Option<String> {
     plausible.then(|| digits.to_owned())
 }
 
-#[derive(Deserialize)]
-struct MonthQuery {
-    month: Option<String>,
-}
-
 #[derive(Debug, Serialize)]
 pub(crate) struct ReportView {
     id: String,
@@ -201,25 +197,18 @@ pub(crate) async fn list(
     _operator: crate::operator::OperatorCall,
     uri: axum::http::Uri,
 ) -> Result<Json<PageBody<ReportView>>, Problem> {
-    let page_query = PageQuery::from_uri(&uri, &["month"])?;
-    let Query(m) = Query::<MonthQuery>::try_from_uri(&uri)?;
     let now = state.clock.now();
-    let month = m.month.unwrap_or_else(|| report_month(now));
+    let query = MonthPage::from_uri(&uri, now)?;
     let page = state
         .store
         .list_abuse_reports(
-            &month,
-            page_query.limit,
-            page_query.cursor.as_deref(),
+            &query.month,
+            query.page.limit,
+            query.page.cursor.as_deref(),
             state.cursors.at(now),
         )
         .await
-        .map_err(|e| match e {
-            switchboard_store::StoreError::InvalidKey { .. } => {
-                Problem::query_field("month", "must be YYYY-MM")
-            }
-            e => e.into(),
-        })?;
+        .map_err(month_problem)?;
     Ok(Json(PageBody {
         data: page
             .items

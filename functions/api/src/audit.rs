@@ -2,15 +2,15 @@
 //! effort: a failed entry is logged (without personal data) and never fails the request.
 
 use crate::ApiState;
-use crate::conversations::{PageBody, PageQuery};
+use crate::conversations::PageBody;
+use crate::month_page::{MonthPage, month_problem};
 use crate::principal::Principal;
 use crate::problem::Problem;
 use axum::Json;
-use axum::extract::{Query, State};
-use serde::Deserialize;
+use axum::extract::State;
 use std::sync::Arc;
 use switchboard_domain::{Clock, TenantId};
-use switchboard_store::{AuditEntry, Store, audit_month};
+use switchboard_store::{AuditEntry, Store};
 
 #[derive(Clone)]
 pub struct AuditLog {
@@ -133,11 +133,6 @@ impl AuditLog {
     }
 }
 
-#[derive(Deserialize)]
-struct MonthQuery {
-    month: Option<String>,
-}
-
 /// `GET /v1/audit?month=YYYY-MM&limit=&cursor=`: one month, newest first (this month by
 /// default).
 pub(crate) async fn list(
@@ -145,26 +140,19 @@ pub(crate) async fn list(
     principal: Principal,
     uri: axum::http::Uri,
 ) -> Result<Json<PageBody<AuditEntry>>, Problem> {
-    let page_query = PageQuery::from_uri(&uri, &["month"])?;
-    let Query(m) = Query::<MonthQuery>::try_from_uri(&uri)?;
     let now = state.clock.now();
-    let month = m.month.unwrap_or_else(|| audit_month(now));
+    let query = MonthPage::from_uri(&uri, now)?;
     let page = state
         .store
         .list_audit(
             &principal.tenant,
-            &month,
-            page_query.limit,
-            page_query.cursor.as_deref(),
+            &query.month,
+            query.page.limit,
+            query.page.cursor.as_deref(),
             state.cursors.at(now),
         )
         .await
-        .map_err(|e| match e {
-            switchboard_store::StoreError::InvalidKey { .. } => {
-                Problem::query_field("month", "must be YYYY-MM")
-            }
-            e => e.into(),
-        })?;
+        .map_err(month_problem)?;
     Ok(Json(PageBody {
         data: page.items,
         next_cursor: page.next_cursor,

@@ -17,6 +17,7 @@ mod media_uploads;
 mod message_media;
 mod message_read;
 mod messages;
+mod month_page;
 mod openapi;
 mod operator;
 mod password;

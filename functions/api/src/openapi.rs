@@ -1410,6 +1410,12 @@ fn parameters() -> Value {
             "description": "The `next_cursor` of the previous page.",
             "schema": { "type": "string", "minLength": 1 },
         },
+        "month": {
+            "name": "month",
+            "in": "query",
+            "description": "`YYYY-MM` (UTC); this month when not given.",
+            "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" },
+        },
         "id": {
             "name": "id",
             "in": "path",
@@ -2189,16 +2195,7 @@ fn operations() -> Vec<Op> {
             "Read the audit log",
             json!({
                 "description": "One month, newest first.",
-                "parameters": [
-                    {
-                        "name": "month",
-                        "in": "query",
-                        "description": "`YYYY-MM`; this month when not given.",
-                        "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" },
-                    },
-                    param_ref("limit"),
-                    param_ref("cursor"),
-                ],
+                "parameters": [param_ref("month"), param_ref("limit"), param_ref("cursor")],
                 "responses": answers(&[(200, json_response("A page of entries.", "AuditPage"))], LIST),
             }),
         ),
@@ -2307,16 +2304,7 @@ fn operations() -> Vec<Op> {
             "Read the abuse reports",
             json!({
                 "description": "One month, newest first.",
-                "parameters": [
-                    {
-                        "name": "month",
-                        "in": "query",
-                        "description": "`YYYY-MM`; this month when not given.",
-                        "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" },
-                    },
-                    param_ref("limit"),
-                    param_ref("cursor"),
-                ],
+                "parameters": [param_ref("month"), param_ref("limit"), param_ref("cursor")],
                 "responses": answers(&[(200, json_response("A page of reports.", "AbuseReportPage"))], LIST),
             }),
         ),

@@ -43,11 +43,6 @@ pub enum ReportRecorded {
     AlreadyReceived(Box<AbuseReport>),
 }
 
-/// `YYYY-MM` of an instant: the listing a report goes to.
-pub fn report_month(at: OffsetDateTime) -> String {
-    crate::audit::audit_month(at)
-}
-
 impl Store {
     /// Records the report once: a second one with its id finds the first.
     pub async fn record_abuse_report(
@@ -62,7 +57,7 @@ impl Store {
         )?;
         item.insert(
             keys::GSI1PK.to_owned(),
-            s(keys::abuse_reports_gsi1pk(&report_month(
+            s(keys::abuse_reports_gsi1pk(&keys::month_of(
                 report.received_at,
             ))?),
         );

@@ -34,11 +34,6 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-/// `YYYY-MM` of an instant: the partition its entries go to.
-pub fn audit_month(at: OffsetDateTime) -> String {
-    format!("{:04}-{:02}", at.year(), u8::from(at.month()))
-}
-
 impl Store {
     pub async fn append_audit(
         &self,
@@ -49,7 +44,7 @@ impl Store {
         let mut item = keyed(
             entry,
             "audit",
-            keys::audit_pk(tenant, &audit_month(entry.at))?,
+            keys::audit_pk(tenant, &keys::month_of(entry.at))?,
             sk,
         )?;
         item.insert(
@@ -113,6 +108,6 @@ mod tests {
 
     #[test]
     fn months_are_fixed_width() {
-        assert_eq!(audit_month(datetime!(2026-03-01 00:00 UTC)), "2026-03");
+        assert_eq!(keys::month_of(datetime!(2026-03-01 00:00 UTC)), "2026-03");
     }
 }

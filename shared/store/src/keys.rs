@@ -403,6 +403,13 @@ pub(crate) fn abuse_reports_gsi1pk(month: &str) -> Result<String, StoreError> {
     Ok(format!("ABUSE_REPORTS#{month}"))
 }
 
+/// `YYYY-MM` (UTC) of an instant: the month partition or index partition an item dated then
+/// goes to (the audit log, abuse reports).
+pub fn month_of(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}", at.year(), u8::from(at.month()))
+}
+
 fn check_month(month: &str) -> Result<(), StoreError> {
     let is_month = month.len() == 7
         && month.as_bytes()[4] == b'-'

@@ -47,9 +47,9 @@ mod transaction;
 mod unrouted;
 mod user;
 
-pub use abuse_report::{ABUSE_REPORT_RETENTION, AbuseReport, ReportRecorded, report_month};
+pub use abuse_report::{ABUSE_REPORT_RETENTION, AbuseReport, ReportRecorded};
 pub use api_key::{ApiKeyRecord, LAST_USED_RESOLUTION};
-pub use audit::{AUDIT_RETENTION, AuditEntry, audit_month};
+pub use audit::{AUDIT_RETENTION, AuditEntry};
 pub use batch_read::{Found, Lookup};
 pub use campaign::{
     CAMPAIGN_CHUNK_SIZE, CampaignCounts, CampaignCreated, CampaignRecipient, CampaignRecord,
@@ -64,6 +64,7 @@ pub use decision::{DecisionOutcome, PolicyDecisionRecord};
 pub use error::StoreError;
 pub use idempotency::{Begin, IdempotencyKey, IdempotencyStore, Lease};
 pub use inbound::{NewInboundMessage, inbound_message_id};
+pub use keys::month_of;
 pub use media::{MediaRecord, MediaState};
 pub use media_upload::{
     MediaUploadRecord, MetaMediaId, PENDING_UPLOAD_LIFETIME, UploadCreated, UploadOutcome,
