@@ -115,26 +115,12 @@ impl Store {
         condition: Option<&str>,
         placeholders: &Placeholders,
     ) -> Result<Conditional, StoreError> {
-        let result = self
+        let request = self
             .client
             .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(key(pk, sk)))
-            .update_expression(update)
-            .set_condition_expression(condition.map(str::to_owned))
-            .set_expression_attribute_names(placeholders.names())
-            .set_expression_attribute_values(placeholders.values())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Conditional::Written),
-            Err(err) => match err.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => {
-                    Ok(Conditional::ConditionFailed(None))
-                }
-                _ => Err(from_sdk(operation, err)),
-            },
-        }
+            .set_condition_expression(condition.map(str::to_owned));
+        self.send_update(request, operation, key(pk, sk), update, placeholders)
+            .await
     }
 
     /// As [`Self::update_if`], and a failed condition comes back with the item as it was, so
@@ -148,16 +134,31 @@ impl Store {
         condition: &str,
         placeholders: &Placeholders,
     ) -> Result<Conditional, StoreError> {
-        let result = self
+        let request = self
             .client
             .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(key(pk, sk)))
-            .update_expression(update)
             .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        self.send_update(request, operation, key(pk, sk), update, placeholders)
+            .await
+    }
+
+    /// Sends a conditional update; a failed condition is an answer, with the old item when the
+    /// request asked for it.
+    async fn send_update(
+        &self,
+        request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        operation: &'static str,
+        key: Item,
+        update: &str,
+        placeholders: &Placeholders,
+    ) -> Result<Conditional, StoreError> {
+        let result = request
+            .table_name(self.table.as_ref())
+            .set_key(Some(key))
+            .update_expression(update)
             .set_expression_attribute_names(placeholders.names())
             .set_expression_attribute_values(placeholders.values())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
